@@ -1,1 +1,3 @@
-Console.WriteLine("placeholder");
+using LakeOps.Edge;
+
+return await Cli.RunAsync(args).ConfigureAwait(false);

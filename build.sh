@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# LakeOps Edge build entry point.
+#   ./build.sh run       build if stale, start with configs/edge.yaml
+#   ./build.sh test      install test prerequisites, build, run every test, publish AOT, smoke-test it
+#   ./build.sh bench     micro benchmarks (BenchmarkDotNet) + pgbench direct-vs-Edge load comparison
+#   ./build.sh publish   Native AOT binary into artifacts/publish/linux-x64
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+RID=linux-x64
+PUBLISH_DIR="$ROOT/artifacts/publish/$RID"
+BINARY="$PUBLISH_DIR/lakeops-edge"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+need_publish() {
+  [[ ! -x "$BINARY" ]] && return 0
+  [[ -n "$(find src Directory.Build.props Directory.Packages.props -newer "$BINARY" -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' \) -print -quit)" ]]
+}
+
+publish() {
+  log "publishing Native AOT binary ($RID)"
+  dotnet publish src/LakeOps.Edge/LakeOps.Edge.csproj -c Release -r "$RID" -o "$PUBLISH_DIR" -p:DebugType=none -nologo -v:q -clp:ErrorsOnly
+  # Ship only the binary and the DuckDB library.
+  find "$PUBLISH_DIR" -mindepth 1 -maxdepth 1 ! -name lakeops-edge ! -name libduckdb.so -exec rm -rf {} +
+  log "published: $(ls -1 "$PUBLISH_DIR" | tr '\n' ' ')($(du -sh "$PUBLISH_DIR" | cut -f1))"
+}
+
+install_prerequisites() {
+  local missing=()
+  command -v psql >/dev/null || missing+=(postgresql-client)
+  command -v pgbench >/dev/null || missing+=(postgresql-client postgresql-contrib)
+  command -v openssl >/dev/null || missing+=(openssl)
+  command -v pgbouncer >/dev/null || missing+=(pgbouncer)
+  [[ -x /usr/lib/postgresql/15/bin/postgres ]] || missing+=(postgresql-15)
+  if ((${#missing[@]})); then
+    log "installing: ${missing[*]}"
+    local sudo=""; [[ $(id -u) -ne 0 ]] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+# Sums "Passed: N" etc. from dotnet test summaries plus the smoke-test tally.
+PASSED=0; FAILED=0; SKIPPED=0
+tally_dotnet_test() {
+  local out=$1 line
+  while IFS= read -r line; do
+    [[ $line =~ Failed:[[:space:]]+([0-9]+),[[:space:]]+Passed:[[:space:]]+([0-9]+),[[:space:]]+Skipped:[[:space:]]+([0-9]+) ]] || continue
+    FAILED=$((FAILED + BASH_REMATCH[1])); PASSED=$((PASSED + BASH_REMATCH[2])); SKIPPED=$((SKIPPED + BASH_REMATCH[3]))
+  done < "$out"
+}
+
+run_tests() {
+  install_prerequisites
+  log "building (warnings are errors)"
+  dotnet build LakeOps.Edge.sln -c Release -nologo -v:q -clp:ErrorsOnly
+  publish
+  local logs="$ROOT/artifacts/test-logs"; rm -rf "$logs"; mkdir -p "$logs"
+  local status=0 project name
+  for project in tests/*/*.csproj; do
+    name=$(basename "$project" .csproj)
+    log "testing $name"
+    if ! EDGE_BINARY="$BINARY" dotnet test "$project" -c Release --no-build -nologo --logger "console;verbosity=normal" >"$logs/$name.log" 2>&1; then
+      status=1
+      grep -E "^\s+(Failed|Error Message|Stack Trace)|\[FAIL\]" -A3 "$logs/$name.log" | head -60 >&2 || true
+    fi
+    grep -E "(Passed|Failed)!" "$logs/$name.log" >&2 || tail -20 "$logs/$name.log" >&2
+    tally_dotnet_test "$logs/$name.log"
+  done
+  smoke_test || status=1
+  echo "Tests: $PASSED passed, $FAILED failed, $SKIPPED skipped"
+  [[ $FAILED -eq 0 && $status -eq 0 ]]
+}
+
+smoke_check() { # name, command...
+  local name=$1; shift
+  if "$@" >/dev/null 2>&1; then PASSED=$((PASSED + 1)); log "smoke: $name ok"
+  else FAILED=$((FAILED + 1)); log "smoke: $name FAILED"; fi
+}
+
+smoke_test() {
+  log "smoke-testing the AOT binary"
+  local dir; dir=$(mktemp -d)
+  local port; port=$(free_port)
+  sed "s/127.0.0.1:15432/127.0.0.1:$port/" configs/edge.yaml > "$dir/edge.yaml"
+  smoke_check "version" bash -c "'$BINARY' version | grep -q '^lakeops-edge '"
+  smoke_check "validate default config" "$BINARY" validate --config "$dir/edge.yaml"
+  printf 'listeners:\n  pg: { protocol: postgres, address: "0.0.0.0:1", auth: trust }\n' > "$dir/bad.yaml"
+  smoke_check "validate rejects a bad config" bash -c "! '$BINARY' validate --config '$dir/bad.yaml'"
+  "$BINARY" run --config "$dir/edge.yaml" 2>"$dir/edge.log" &
+  local pid=$!
+  local i; for i in $(seq 1 100); do grep -q "ready in" "$dir/edge.log" && break; kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+  smoke_check "psql select 42" bash -c "psql -X -A -t 'host=127.0.0.1 port=$port user=edge dbname=local' -c 'select 42' | grep -qx 42"
+  kill -TERM $pid; wait $pid || true
+  rm -rf "$dir"
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+case "${1:-}" in
+  run)
+    need_publish && publish
+    shift
+    exec "$BINARY" run --config "${EDGE_CONFIG:-configs/edge.yaml}" "$@"
+    ;;
+  test) run_tests ;;
+  publish) publish ;;
+  bench) shift; exec perf/bench.sh "$@" ;;
+  *) echo "usage: ./build.sh run|test|bench|publish" >&2; exit 2 ;;
+esac

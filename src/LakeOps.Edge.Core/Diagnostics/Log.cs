@@ -1,0 +1,81 @@
+using System.Globalization;
+
+namespace LakeOps.Edge.Core.Diagnostics;
+
+public enum LogLevel
+{
+    Debug,
+    Information,
+    Warning,
+    Error,
+}
+
+/// <summary>
+/// A deliberately small logger: one line per event on stderr (systemd's journal adds its own
+/// timestamp and unit), with a stable event id so operators can grep and alert on ids.
+/// Never log credentials or query parameters.
+/// </summary>
+public static class Log
+{
+    private static readonly Lock Gate = new();
+
+    public static LogLevel MinimumLevel { get; set; } = LogLevel.Information;
+
+    /// <summary>Where lines go; tests and tools may redirect.</summary>
+    public static TextWriter Output { get; set; } = Console.Error;
+
+    public static bool IsEnabled(LogLevel level) => level >= MinimumLevel;
+
+    public static void Write(LogLevel level, EventId id, string message)
+    {
+        if (!IsEnabled(level))
+        {
+            return;
+        }
+
+        string line = string.Create(
+            CultureInfo.InvariantCulture,
+            $"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {LevelName(level)} [{(int)id} {id}] {message}");
+        lock (Gate)
+        {
+            Output.WriteLine(line);
+        }
+    }
+
+    public static void Info(EventId id, string message) => Write(LogLevel.Information, id, message);
+
+    public static void Warn(EventId id, string message) => Write(LogLevel.Warning, id, message);
+
+    public static void Error(EventId id, string message) => Write(LogLevel.Error, id, message);
+
+    public static void Debug(EventId id, string message) => Write(LogLevel.Debug, id, message);
+
+    private static string LevelName(LogLevel level) => level switch
+    {
+        LogLevel.Debug => "dbug",
+        LogLevel.Information => "info",
+        LogLevel.Warning => "warn",
+        _ => "fail",
+    };
+}
+
+/// <summary>Central event ids; keep numbers stable once released.</summary>
+public enum EventId
+{
+    Starting = 1000,
+    Listening = 1001,
+    Stopping = 1002,
+    Stopped = 1003,
+    ConfigInvalid = 1010,
+    ConfigReloaded = 1011,
+    ConfigReloadFailed = 1012,
+    EngineStarted = 1020,
+    EngineFailed = 1021,
+    SessionProtocolError = 2000,
+    SessionAuthFailed = 2001,
+    SessionRejected = 2002,
+    SessionFailed = 2003,
+    SessionTimeout = 2004,
+    CancelRequested = 2010,
+    TlsFailed = 2020,
+}

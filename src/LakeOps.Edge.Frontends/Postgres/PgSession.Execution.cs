@@ -1,0 +1,328 @@
+using System.Globalization;
+using Apache.Arrow;
+using LakeOps.Edge.Core.Diagnostics;
+using LakeOps.Edge.Core.Engines;
+using LakeOps.Edge.Frontends.Postgres.Catalog;
+using LakeOps.Edge.Protocols.Postgres;
+using LakeOps.Edge.Protocols.Postgres.Types;
+using LakeOps.Edge.Sql;
+using LakeOps.Edge.Sql.Translation;
+
+namespace LakeOps.Edge.Frontends.Postgres;
+
+/// <summary>
+/// What simple and extended queries share: deciding who answers a statement, running it,
+/// the transaction status, statement timeouts and cancellation, and error mapping.
+/// </summary>
+internal sealed partial class PgSession
+{
+    private bool _timedOut;
+
+    /// <summary>Classifies a statement and decides whether the gateway or the engine answers it.</summary>
+    private PgStatement Plan(string sql)
+    {
+        StatementInfo info = StatementClassifier.Classify(sql);
+        switch (info.Kind)
+        {
+            case StatementKind.Empty:
+                return new PgStatement { Sql = sql, Info = info, Kind = PgStatementKind.Empty };
+            case StatementKind.Set when StatementClassifier.TryParseSet(sql, out string name, out string? value, out _) && _parameters.Owns(name):
+                return new PgStatement { Sql = sql, Info = info, Kind = PgStatementKind.SetParameter, ParameterName = name, ParameterValue = value };
+            case StatementKind.Show when StatementClassifier.TryParseShow(sql, out string shown) && (_parameters.Owns(shown) || shown == "all"):
+                return new PgStatement { Sql = sql, Info = info, Kind = PgStatementKind.ShowParameter, ParameterName = shown, ResultSchema = ShowSchema(shown) };
+            case StatementKind.Reset when TryParseReset(sql, out string reset) && (reset == "all" || _parameters.Owns(reset)):
+                return new PgStatement { Sql = sql, Info = info, Kind = PgStatementKind.ResetParameter, ParameterName = reset };
+            case StatementKind.Discard when sql.AsSpan().Trim().TrimEnd(';').ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries) is [_, var what] && what.Equals("ALL", StringComparison.OrdinalIgnoreCase):
+                return new PgStatement { Sql = sql, Info = new StatementInfo(StatementKind.Discard, "DISCARD ALL"), Kind = PgStatementKind.DiscardAll };
+        }
+
+        EmulatedResult? emulated = PgCatalogEmulator.TryAnswer(sql, new PgEmulationContext(_config.Server.PostgresServerVersion, _clusterName));
+        if (emulated is not null)
+        {
+            return new PgStatement { Sql = sql, Info = info, Kind = PgStatementKind.Emulated, Emulated = emulated, ResultSchema = emulated.Schema };
+        }
+
+        string engineSql = _engineDialect == SqlDialect.DuckDb ? PgToDuckDbTranslator.Translate(sql) : sql;
+        return new PgStatement { Sql = sql, Info = info, Kind = PgStatementKind.Engine, EngineSql = engineSql };
+    }
+
+    private static bool TryParseReset(string sql, out string name)
+    {
+        string[] words = sql.AsSpan().Trim().TrimEnd(';').ToString().Split((char[])[' ', '\t', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries);
+        name = words.Length == 2 ? words[1].Trim('"').ToLowerInvariant() : "";
+        if (name == "time" && words.Length == 3)
+        {
+            name = "timezone";
+        }
+
+        return name.Length > 0;
+    }
+
+    private static Schema ShowSchema(string name) => name == "all"
+        ? new Schema([new Field("name", Apache.Arrow.Types.StringType.Default, true), new Field("setting", Apache.Arrow.Types.StringType.Default, true), new Field("description", Apache.Arrow.Types.StringType.Default, true)], null)
+        : new Schema([new Field(name, Apache.Arrow.Types.StringType.Default, true)], null);
+
+    /// <summary>
+    /// Transaction-state rules the gateway enforces itself, as PostgreSQL does: in a failed
+    /// transaction only COMMIT/ROLLBACK run; BEGIN inside a transaction and COMMIT/ROLLBACK outside
+    /// one are warnings, not engine errors. Returns the tag when the statement is fully handled here.
+    /// </summary>
+    private string? ApplyTransactionRules(PgStatement statement)
+    {
+        StatementKind kind = statement.Info.Kind;
+        if (_transactionStatus == PgTransactionStatus.Failed && kind is not (StatementKind.Commit or StatementKind.Rollback))
+        {
+            throw new EngineException("current transaction is aborted, commands ignored until end of transaction block", SqlStates.InFailedSqlTransaction);
+        }
+
+        if (kind == StatementKind.Begin && _transactionStatus != PgTransactionStatus.Idle)
+        {
+            PgBackendWriter.WriteNoticeResponse(Output, new PgError("WARNING", SqlStates.ActiveSqlTransaction, "there is already a transaction in progress"));
+            return statement.Info.CommandTag;
+        }
+
+        if (kind is StatementKind.Commit or StatementKind.Rollback && _transactionStatus == PgTransactionStatus.Idle)
+        {
+            PgBackendWriter.WriteNoticeResponse(Output, new PgError("WARNING", SqlStates.NoActiveSqlTransaction, "there is no transaction in progress"));
+            return statement.Info.CommandTag;
+        }
+
+        if (statement.Kind == PgStatementKind.DiscardAll && _transactionStatus != PgTransactionStatus.Idle)
+        {
+            throw new EngineException("DISCARD ALL cannot run inside a transaction block", SqlStates.ActiveSqlTransaction);
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Runs a statement. Returns an open result for row-returning statements (the caller streams
+    /// and disposes it), otherwise the CommandComplete tag.
+    /// </summary>
+    private async ValueTask<(IQueryResult? Result, string? Tag)> RunAsync(PgStatement statement, ParameterValue[] parameters, CancellationToken cancellationToken)
+    {
+        string? handled = ApplyTransactionRules(statement);
+        if (handled is not null)
+        {
+            return (null, handled);
+        }
+
+        switch (statement.Kind)
+        {
+            case PgStatementKind.Emulated:
+                EmulatedResult emulated = statement.Emulated!;
+                return (new InMemoryResult(emulated.Schema, emulated.Batch), null);
+            case PgStatementKind.SetParameter:
+                string? error = _parameters.Set(statement.ParameterName, statement.ParameterValue, out string sqlState);
+                if (error is not null)
+                {
+                    throw new EngineException(error, sqlState);
+                }
+
+                string canonical = _parameters.CanonicalName(statement.ParameterName);
+                if (PgSessionParameters.IsReported(canonical))
+                {
+                    PgBackendWriter.WriteParameterStatus(Output, canonical, _parameters[canonical]);
+                }
+
+                return (null, "SET");
+            case PgStatementKind.ShowParameter:
+                return (ShowResult(statement), null);
+            case PgStatementKind.ResetParameter:
+                if (statement.ParameterName == "all")
+                {
+                    _parameters.ResetAll();
+                }
+                else
+                {
+                    _parameters.Set(statement.ParameterName, null, out _);
+                }
+
+                return (null, "RESET");
+            case PgStatementKind.DiscardAll:
+                await CloseAllStatementsAsync().ConfigureAwait(false);
+                _parameters.ResetAll();
+                return (null, "DISCARD ALL");
+        }
+
+        // Engine statement. COMMIT of a failed transaction rolls back, as in PostgreSQL.
+        bool commitOfFailed = statement.Info.Kind == StatementKind.Commit && _transactionStatus == PgTransactionStatus.Failed;
+        IQueryResult result = statement.Prepared is { } prepared
+            ? await prepared.ExecuteAsync(parameters, cancellationToken).ConfigureAwait(false)
+            : await _engine!.ExecuteAsync(commitOfFailed ? "ROLLBACK" : statement.EngineSql, cancellationToken).ConfigureAwait(false);
+        if (result.ReturnsRows)
+        {
+            return (result, null);
+        }
+
+        await using (result.ConfigureAwait(false))
+        {
+            // Drain (a no-op for commands) so RowsAffected is final.
+            while (await result.ReadBatchAsync(cancellationToken).ConfigureAwait(false) is not null)
+            {
+            }
+
+            return (null, commitOfFailed ? "ROLLBACK" : CommandTag(statement.Info, result.RowsAffected));
+        }
+    }
+
+    private InMemoryResult ShowResult(PgStatement statement)
+    {
+        if (statement.ParameterName != "all")
+        {
+            _parameters.TryGet(statement.ParameterName, out string value);
+            return new InMemoryResult(statement.ResultSchema!, new RecordBatch(statement.ResultSchema!, [new StringArray.Builder().Append(value).Build()], 1));
+        }
+
+        var names = new StringArray.Builder();
+        var settings = new StringArray.Builder();
+        var descriptions = new StringArray.Builder();
+        int count = 0;
+        foreach (string name in PgSessionParameters.ReportedNames)
+        {
+            names.Append(name);
+            settings.Append(_parameters[name]);
+            descriptions.Append("LakeOps Edge session parameter");
+            count++;
+        }
+
+        return new InMemoryResult(statement.ResultSchema!, new RecordBatch(statement.ResultSchema!, [names.Build(), settings.Build(), descriptions.Build()], count));
+    }
+
+    /// <summary>The CommandComplete tag PostgreSQL would send.</summary>
+    private static string CommandTag(StatementInfo info, long rows)
+    {
+        long count = Math.Max(rows, 0);
+        return info.Kind switch
+        {
+            StatementKind.Insert => string.Create(CultureInfo.InvariantCulture, $"INSERT 0 {count}"),
+            StatementKind.Update => string.Create(CultureInfo.InvariantCulture, $"UPDATE {count}"),
+            StatementKind.Delete => string.Create(CultureInfo.InvariantCulture, $"DELETE {count}"),
+            StatementKind.Select or StatementKind.With or StatementKind.Values => string.Create(CultureInfo.InvariantCulture, $"SELECT {count}"),
+            _ => info.CommandTag,
+        };
+    }
+
+    /// <summary>Tag after streaming rows: SELECT n for queries, the statement's own tag otherwise (SHOW, EXPLAIN).</summary>
+    private static string RowsTag(StatementInfo info, long rows) => info.Kind switch
+    {
+        StatementKind.Show => "SHOW",
+        StatementKind.Explain => "EXPLAIN",
+        StatementKind.Insert or StatementKind.Update or StatementKind.Delete => CommandTag(info, rows),
+        _ => string.Create(CultureInfo.InvariantCulture, $"SELECT {rows}"),
+    };
+
+    /// <summary>Moves the transaction status after a statement finished.</summary>
+    private void AfterStatement(PgStatement statement, bool succeeded)
+    {
+        if (!succeeded)
+        {
+            if (_transactionStatus == PgTransactionStatus.InTransaction)
+            {
+                _transactionStatus = PgTransactionStatus.Failed;
+            }
+
+            return;
+        }
+
+        switch (statement.Info.Kind)
+        {
+            case StatementKind.Begin:
+                _transactionStatus = PgTransactionStatus.InTransaction;
+                break;
+            case StatementKind.Commit:
+            case StatementKind.Rollback:
+                _transactionStatus = PgTransactionStatus.Idle;
+                break;
+        }
+    }
+
+    /// <summary>Starts the statement timer (statement_timeout / cluster query_timeout) and marks a statement as running.</summary>
+    private StatementTimer BeginStatement()
+    {
+        _timedOut = false;
+        _statementRunning = true;
+        int sessionLimit = _parameters.StatementTimeoutMilliseconds;
+        TimeSpan clusterLimit = _config.Clusters.TryGetValue(_clusterName, out var cluster) ? cluster.Limits.QueryTimeout : TimeSpan.Zero;
+        TimeSpan limit = sessionLimit > 0 ? TimeSpan.FromMilliseconds(sessionLimit) : TimeSpan.Zero;
+        if (clusterLimit > TimeSpan.Zero && (limit == TimeSpan.Zero || clusterLimit < limit))
+        {
+            limit = clusterLimit;
+        }
+
+        return new StatementTimer(this, limit);
+    }
+
+    private void EndStatement() => _statementRunning = false;
+
+    private void OnStatementTimeout()
+    {
+        if (_statementRunning)
+        {
+            _timedOut = true;
+            _engine?.Cancel();
+        }
+    }
+
+    /// <summary>Maps any failure of a statement to the ErrorResponse the client sees.</summary>
+    private PgError ToError(Exception exception)
+    {
+        switch (exception)
+        {
+            case EngineException engine when engine.SqlState == SqlStates.QueryCanceled:
+                return new PgError("ERROR", SqlStates.QueryCanceled, _timedOut ? "canceling statement due to statement timeout" : "canceling statement due to user request");
+            case EngineException engine:
+                return new PgError("ERROR", engine.SqlState, engine.Message);
+            case PgParameterException parameter:
+                return new PgError("ERROR", parameter.SqlState, parameter.Message);
+            case PgEncodingException encoding:
+                return new PgError("ERROR", encoding.SqlState, encoding.Message);
+            case PgProtocolException protocol:
+                return new PgError("ERROR", protocol.SqlState, protocol.Message);
+            case ArgumentException argument:
+                return new PgError("ERROR", SqlStates.ProtocolViolation, argument.Message);
+            default:
+                Log.Error(EventId.SessionFailed, $"internal error in session of '{_user}': {exception}");
+                return new PgError("ERROR", SqlStates.InternalError, $"internal error: {exception.Message}");
+        }
+    }
+
+    /// <summary>True for exceptions a statement may raise that leave the session usable.</summary>
+    private static bool IsStatementError(Exception exception) =>
+        exception is EngineException or PgParameterException or PgEncodingException or ArgumentException or InvalidOperationException or NotSupportedException or FormatException or OverflowException;
+
+    private async ValueTask CloseAllStatementsAsync()
+    {
+        foreach (PgPortal portal in _portals.Values)
+        {
+            await portal.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _portals.Clear();
+        foreach (PgStatement statement in _statements.Values)
+        {
+            statement.Dispose();
+        }
+
+        _statements.Clear();
+    }
+
+    /// <summary>Cancels the running statement when its time limit passes.</summary>
+    private readonly struct StatementTimer : IDisposable
+    {
+        private readonly PgSession _session;
+        private readonly Timer? _timer;
+
+        public StatementTimer(PgSession session, TimeSpan limit)
+        {
+            _session = session;
+            _timer = limit > TimeSpan.Zero ? new Timer(static s => ((PgSession)s!).OnStatementTimeout(), session, limit, Timeout.InfiniteTimeSpan) : null;
+        }
+
+        public void Dispose()
+        {
+            _timer?.Dispose();
+            _session.EndStatement();
+        }
+    }
+}

@@ -1,0 +1,258 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Security.Cryptography.X509Certificates;
+using LakeOps.Edge.Core.Config;
+using LakeOps.Edge.Core.Diagnostics;
+using LakeOps.Edge.Core.Engines;
+using LakeOps.Edge.Protocols.Postgres;
+using LakeOps.Edge.Routing;
+
+namespace LakeOps.Edge.Frontends.Postgres;
+
+/// <summary>
+/// One PostgreSQL client connection: startup and authentication (PgSession.Startup.cs), then the
+/// message loop that serves simple queries (PgSession.Simple.cs) and the extended protocol
+/// (PgSession.Extended.cs) against one engine session.
+/// </summary>
+internal sealed partial class PgSession
+{
+    private readonly PgTransport _transport;
+    private readonly ListenerConfig _listener;
+    private readonly EdgeConfig _config;
+    private readonly IEngineProvider _engines;
+    private readonly GroupBalancer _balancer;
+    private readonly PgSessionRegistry _registry;
+    private readonly X509Certificate2? _certificate;
+    private readonly bool _overConnectionLimit;
+
+    private IEngineSession? _engine;
+    private SqlDialect _engineDialect;
+    private string _clusterName = "";
+    private PgSessionParameters _parameters = null!;
+    private string _user = "";
+    private string _database = "";
+    private byte _transactionStatus = PgTransactionStatus.Idle;
+    private int _processId;
+    private volatile bool _statementRunning;
+
+    public PgSession(
+        PgTransport transport,
+        ListenerConfig listener,
+        EdgeConfig config,
+        IEngineProvider engines,
+        GroupBalancer balancer,
+        PgSessionRegistry registry,
+        X509Certificate2? certificate,
+        bool overConnectionLimit)
+    {
+        _transport = transport;
+        _listener = listener;
+        _config = config;
+        _engines = engines;
+        _balancer = balancer;
+        _registry = registry;
+        _certificate = certificate;
+        _overConnectionLimit = overConnectionLimit;
+    }
+
+    public int SecretKey { get; private set; }
+
+    private PipeWriter Output => _transport.Writer;
+
+    /// <summary>Runs the connection to its end. Never throws for client-caused problems.</summary>
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        try
+        {
+            if (!await StartupAsync(stopping).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            await MessageLoopAsync(stopping).ConfigureAwait(false);
+        }
+        catch (PgProtocolException ex)
+        {
+            Log.Warn(EventId.SessionProtocolError, $"protocol error from {_transport.RemoteEndPoint} (user '{_user}'): {ex.Message}");
+            await TrySendFatalAsync(ex.SqlState, ex.Message).ConfigureAwait(false);
+        }
+        finally
+        {
+            await CloseAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Called from the cancel path (another connection): interrupts the running statement.</summary>
+    public void CancelRunningStatement()
+    {
+        if (_statementRunning)
+        {
+            _engine?.Cancel();
+        }
+    }
+
+    private async Task MessageLoopAsync(CancellationToken stopping)
+    {
+        PipeReader input = _transport.Reader;
+        int maxMessage = _listener.Limits.MaxMessageSize;
+        using var readTimeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        while (true)
+        {
+            TimeSpan idleLimit = IdleLimit();
+            if (idleLimit > TimeSpan.Zero)
+            {
+                readTimeout.CancelAfter(idleLimit);
+            }
+
+            ReadResult read;
+            try
+            {
+                read = await input.ReadAsync(readTimeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                await OnReadTimeoutAsync(stopping).ConfigureAwait(false);
+                return;
+            }
+
+            if (idleLimit > TimeSpan.Zero)
+            {
+                readTimeout.CancelAfter(Timeout.InfiniteTimeSpan);
+            }
+
+            ReadOnlySequence<byte> buffer = read.Buffer;
+            bool keepGoing = true;
+            while (keepGoing)
+            {
+                PgFrameStatus status = PgFrameScanner.TryReadFrame(buffer, maxMessage, out byte type, out int length);
+                if (status == PgFrameStatus.Incomplete)
+                {
+                    break;
+                }
+
+                if (status == PgFrameStatus.TooLarge)
+                {
+                    throw new PgProtocolException(
+                        $"message of type '{(char)type}' is larger than the limit of {maxMessage} bytes (listeners.{_listener.Name}.limits.max_message_size)",
+                        SqlStates.ProgramLimitExceeded);
+                }
+
+                if (status == PgFrameStatus.Malformed)
+                {
+                    throw new PgProtocolException($"invalid message length for message type '{(char)type}'");
+                }
+
+                FrontendMessage message = FrontendMessage.Parse(type, buffer.Slice(0, length));
+                buffer = buffer.Slice(length);
+                keepGoing = await HandleAsync(message, stopping).ConfigureAwait(false);
+            }
+
+            input.AdvanceTo(buffer.Start, buffer.End);
+            if (!keepGoing)
+            {
+                return;
+            }
+
+            if (read.IsCompleted)
+            {
+                if (!buffer.IsEmpty)
+                {
+                    Log.Warn(EventId.SessionProtocolError, $"client {_transport.RemoteEndPoint} closed the connection in the middle of a message");
+                }
+
+                return;
+            }
+        }
+    }
+
+    private TimeSpan IdleLimit()
+    {
+        if (_transactionStatus != PgTransactionStatus.Idle && _listener.Limits.IdleInTransactionTimeout > TimeSpan.Zero)
+        {
+            return _listener.Limits.IdleInTransactionTimeout;
+        }
+
+        return _listener.Limits.IdleTimeout;
+    }
+
+    private async ValueTask OnReadTimeoutAsync(CancellationToken stopping)
+    {
+        if (stopping.IsCancellationRequested)
+        {
+            await TrySendFatalAsync(SqlStates.AdminShutdown, "terminating connection due to administrator command: LakeOps Edge is shutting down").ConfigureAwait(false);
+        }
+        else if (_transactionStatus != PgTransactionStatus.Idle)
+        {
+            Log.Info(EventId.SessionTimeout, $"closing session of '{_user}' from {_transport.RemoteEndPoint}: idle in transaction");
+            await TrySendFatalAsync(
+                SqlStates.IdleInTransactionSessionTimeout,
+                $"terminating connection due to idle-in-transaction timeout ({_listener.Limits.IdleInTransactionTimeout.TotalSeconds:0.###} s, listeners.{_listener.Name}.limits.idle_in_transaction_timeout)").ConfigureAwait(false);
+        }
+        else
+        {
+            await TrySendFatalAsync(
+                "57P05",
+                $"terminating connection due to idle-session timeout ({_listener.Limits.IdleTimeout.TotalSeconds:0.###} s, listeners.{_listener.Name}.limits.idle_timeout)").ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Handles one message; false ends the session.</summary>
+    private ValueTask<bool> HandleAsync(FrontendMessage message, CancellationToken stopping)
+    {
+        switch (message.Type)
+        {
+            case PgMessageTypes.Query:
+                return HandleSimpleQueryAsync((string)message.Payload!, stopping);
+            case PgMessageTypes.Terminate:
+                return ValueTask.FromResult(false);
+            case PgMessageTypes.Parse:
+            case PgMessageTypes.Bind:
+            case PgMessageTypes.DescribeMessage:
+            case PgMessageTypes.Execute:
+            case PgMessageTypes.Close:
+            case PgMessageTypes.Sync:
+            case PgMessageTypes.Flush:
+                return HandleExtendedAsync(message, stopping);
+            case PgMessageTypes.PasswordMessage:
+                throw new PgProtocolException("unexpected password message: the session is already authenticated");
+            default:
+                throw new PgProtocolException($"unsupported frontend message {PgMessageTypes.Describe(message.Type)}", SqlStates.ProtocolViolation);
+        }
+    }
+
+    private async ValueTask TrySendFatalAsync(string sqlState, string message)
+    {
+        try
+        {
+            PgBackendWriter.WriteErrorResponse(Output, new PgError("FATAL", sqlState, message));
+            await Output.FlushAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or System.Net.Sockets.SocketException)
+        {
+            // The client is already gone.
+        }
+    }
+
+    private async ValueTask CloseAsync()
+    {
+        await CloseAllStatementsAsync().ConfigureAwait(false);
+        if (_processId != 0)
+        {
+            _registry.Unregister(_processId);
+        }
+
+        if (_engine is not null)
+        {
+            try
+            {
+                await _engine.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is EngineException or InvalidOperationException or ObjectDisposedException)
+            {
+                Log.Warn(EventId.SessionFailed, $"closing the engine session on '{_clusterName}' failed: {ex.Message}");
+            }
+
+            _engine = null;
+        }
+    }
+}

@@ -1,0 +1,221 @@
+using System.Globalization;
+using LakeOps.Edge.Core.Engines;
+
+namespace LakeOps.Edge.Frontends.Postgres;
+
+/// <summary>
+/// The PostgreSQL run-time parameters that the gateway itself owns for a session: those that
+/// describe the wire format (encoding, DateStyle, TimeZone of timestamptz output...) and those
+/// clients set for themselves (application_name). SET/SHOW/RESET of these never reach the engine;
+/// everything else is passed through.
+/// </summary>
+internal sealed class PgSessionParameters
+{
+    /// <summary>Parameters PostgreSQL reports with ParameterStatus (GUC_REPORT), in startup order.</summary>
+    private static readonly string[] Reported =
+    [
+        "application_name", "client_encoding", "DateStyle", "integer_datetimes", "IntervalStyle",
+        "is_superuser", "server_encoding", "server_version", "session_authorization",
+        "standard_conforming_strings", "TimeZone",
+    ];
+
+    private readonly Dictionary<string, string> _values = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, string> _startup = new(StringComparer.OrdinalIgnoreCase);
+
+    public PgSessionParameters(string serverVersion, string user, string applicationName)
+    {
+        _startup["application_name"] = applicationName;
+        _startup["client_encoding"] = "UTF8";
+        _startup["DateStyle"] = "ISO, MDY";
+        _startup["integer_datetimes"] = "on";
+        _startup["IntervalStyle"] = "postgres";
+        _startup["is_superuser"] = "off";
+        _startup["server_encoding"] = "UTF8";
+        _startup["server_version"] = serverVersion;
+        _startup["session_authorization"] = user;
+        _startup["standard_conforming_strings"] = "on";
+        _startup["TimeZone"] = "UTC";
+        _startup["extra_float_digits"] = "1";
+        _startup["client_min_messages"] = "notice";
+        _startup["statement_timeout"] = "0";
+        _startup["lock_timeout"] = "0";
+        _startup["idle_in_transaction_session_timeout"] = "0";
+        _startup["bytea_output"] = "hex";
+        _startup["default_transaction_isolation"] = "serializable";
+        _startup["transaction_isolation"] = "serializable";
+        ResetAll();
+    }
+
+    public static IReadOnlyList<string> ReportedNames => Reported;
+
+    public string this[string name] => _values[name];
+
+    public static bool IsReported(string name) => Array.Exists(Reported, n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>True when the gateway owns this parameter (SET/SHOW handled here, not by the engine).</summary>
+    public bool Owns(string name) => _values.ContainsKey(name);
+
+    public bool TryGet(string name, out string value) => _values.TryGetValue(name, out value!);
+
+    /// <summary>Applies a startup-packet parameter; unknown ones are ignored like PostgreSQL's "options".</summary>
+    public string? ApplyStartup(string name, string value)
+    {
+        if (!_values.ContainsKey(name) || name.Equals("server_version", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        string? error = Validate(name, value, out string normalized);
+        if (error is null)
+        {
+            _startup[CanonicalName(name)] = normalized;
+            _values[CanonicalName(name)] = normalized;
+        }
+
+        return error;
+    }
+
+    /// <summary>Sets a parameter; returns an error message (SQLSTATE in <paramref name="sqlState"/>) when the value is not supported.</summary>
+    public string? Set(string name, string? value, out string sqlState)
+    {
+        sqlState = SqlStates.SuccessfulCompletion;
+        string canonical = CanonicalName(name);
+        if (canonical is "server_version" or "server_encoding" or "integer_datetimes" or "is_superuser" or "session_authorization")
+        {
+            sqlState = "55P02";
+            return $"parameter \"{name}\" cannot be changed";
+        }
+
+        if (value is null)
+        {
+            _values[canonical] = _startup.GetValueOrDefault(canonical, "");
+            return null;
+        }
+
+        string? error = Validate(canonical, value, out string normalized);
+        if (error is not null)
+        {
+            sqlState = SqlStates.FeatureNotSupported;
+            return error;
+        }
+
+        _values[canonical] = normalized;
+        return null;
+    }
+
+    public void ResetAll()
+    {
+        _values.Clear();
+        foreach (KeyValuePair<string, string> pair in _startup)
+        {
+            _values[pair.Key] = pair.Value;
+        }
+    }
+
+    /// <summary>The stored name for a parameter (DateStyle keeps PostgreSQL's casing).</summary>
+    public string CanonicalName(string name)
+    {
+        foreach (string known in _startup.Keys)
+        {
+            if (string.Equals(known, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return known;
+            }
+        }
+
+        return name.ToLowerInvariant();
+    }
+
+    /// <summary>Statement timeout in milliseconds (0 = none), parsed from the PostgreSQL value syntax.</summary>
+    public int StatementTimeoutMilliseconds => ParseMilliseconds(_values.GetValueOrDefault("statement_timeout", "0"));
+
+    internal static int ParseMilliseconds(string value)
+    {
+        ReadOnlySpan<char> text = value.AsSpan().Trim();
+        int unitStart = 0;
+        while (unitStart < text.Length && (char.IsAsciiDigit(text[unitStart]) || text[unitStart] == '.'))
+        {
+            unitStart++;
+        }
+
+        if (!double.TryParse(text[..unitStart], NumberStyles.Float, CultureInfo.InvariantCulture, out double number))
+        {
+            return -1;
+        }
+
+        double factor = text[unitStart..].Trim().ToString().ToLowerInvariant() switch
+        {
+            "" or "ms" => 1,
+            "s" => 1000,
+            "min" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            "us" => 0.001,
+            _ => -1,
+        };
+        return factor < 0 ? -1 : (int)Math.Min(int.MaxValue, number * factor);
+    }
+
+    private static string? Validate(string name, string value, out string normalized)
+    {
+        normalized = value;
+        switch (name.ToLowerInvariant())
+        {
+            case "client_encoding":
+                if (value.Equals("UTF8", StringComparison.OrdinalIgnoreCase) || value.Equals("UTF-8", StringComparison.OrdinalIgnoreCase) || value.Equals("UNICODE", StringComparison.OrdinalIgnoreCase))
+                {
+                    normalized = "UTF8";
+                    return null;
+                }
+
+                return $"client_encoding \"{value}\" is not supported: LakeOps Edge speaks UTF8 only";
+            case "datestyle":
+                if (value.Contains("ISO", StringComparison.OrdinalIgnoreCase))
+                {
+                    normalized = value.Contains("DMY", StringComparison.OrdinalIgnoreCase) ? "ISO, DMY" : value.Contains("YMD", StringComparison.OrdinalIgnoreCase) ? "ISO, YMD" : "ISO, MDY";
+                    return null;
+                }
+
+                return $"DateStyle \"{value}\" is not supported: LakeOps Edge sends dates in ISO format";
+            case "intervalstyle":
+                if (value.Equals("postgres", StringComparison.OrdinalIgnoreCase))
+                {
+                    normalized = "postgres";
+                    return null;
+                }
+
+                return $"IntervalStyle \"{value}\" is not supported: LakeOps Edge sends intervals in postgres style";
+            case "timezone":
+                string zone = value.Trim();
+                if (zone is "0" or "+0" or "-0" or "+00" or "Z" || zone.Equals("UTC", StringComparison.OrdinalIgnoreCase) || zone.Equals("Etc/UTC", StringComparison.OrdinalIgnoreCase) || zone.Equals("GMT", StringComparison.OrdinalIgnoreCase) || zone.Equals("Etc/GMT", StringComparison.OrdinalIgnoreCase) || zone.Equals("UCT", StringComparison.OrdinalIgnoreCase) || zone.Equals("Zulu", StringComparison.OrdinalIgnoreCase) || zone.Equals("localtime", StringComparison.OrdinalIgnoreCase) && TimeZoneInfo.Local.BaseUtcOffset == TimeSpan.Zero)
+                {
+                    normalized = "UTC";
+                    return null;
+                }
+
+                return $"TimeZone \"{value}\" is not supported: LakeOps Edge sends timestamptz values in UTC";
+            case "standard_conforming_strings":
+                if (value.Equals("on", StringComparison.OrdinalIgnoreCase) || value.Equals("true", StringComparison.OrdinalIgnoreCase))
+                {
+                    normalized = "on";
+                    return null;
+                }
+
+                return "standard_conforming_strings must be on";
+            case "bytea_output":
+                if (value.Equals("hex", StringComparison.OrdinalIgnoreCase))
+                {
+                    normalized = "hex";
+                    return null;
+                }
+
+                return $"bytea_output \"{value}\" is not supported: LakeOps Edge sends bytea in hex";
+            case "statement_timeout":
+            case "lock_timeout":
+            case "idle_in_transaction_session_timeout":
+                return ParseMilliseconds(value) < 0 ? $"invalid value for parameter \"{name}\": \"{value}\"" : null;
+            default:
+                return null;
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using System.Runtime.CompilerServices;
+using LakeOps.Edge.Core.Config;
+
+namespace LakeOps.Edge.Routing;
+
+/// <summary>Where a session goes and why: the group, or the reason it was denied.</summary>
+public sealed record RouteDecision(GroupConfig? Group, string Reason)
+{
+    public bool Allowed => Group is not null;
+}
+
+/// <summary>
+/// The first routing stage: a client's database name selects the group of that name; any other
+/// name goes to routing.default_group unless routing.fallback_to_default is false.
+/// Pure function of the config snapshot.
+/// </summary>
+public static class DatabaseRouter
+{
+    public static RouteDecision Route(EdgeConfig config, string database)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(database);
+
+        if (config.Groups.TryGetValue(database, out GroupConfig? named))
+        {
+            return new RouteDecision(named, $"database '{database}' names group '{named.Name}'");
+        }
+
+        if (!config.Routing.FallbackToDefault)
+        {
+            return new RouteDecision(null, $"database \"{database}\" does not exist (no group of that name, and routing.fallback_to_default is false)");
+        }
+
+        GroupConfig fallback = config.Groups[config.Routing.DefaultGroup];
+        return new RouteDecision(fallback, $"database '{database}' is not a group; routing.default_group '{fallback.Name}'");
+    }
+}
+
+/// <summary>Picks a cluster in a group: round robin over the group's members.</summary>
+public sealed class GroupBalancer
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, StrongBox<int>> _cursors = new(StringComparer.Ordinal);
+
+    public string Pick(GroupConfig group)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        StrongBox<int> cursor = _cursors.GetOrAdd(group.Name, static _ => new StrongBox<int>(-1));
+        int index = (int)((uint)Interlocked.Increment(ref cursor.Value) % (uint)group.Clusters.Count);
+        return group.Clusters[index];
+    }
+}

@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using LakeOps.Edge.Core.Config;
+using LakeOps.Edge.Core.Diagnostics;
+using LakeOps.Edge.Engines;
+using LakeOps.Edge.Frontends.Postgres;
+
+namespace LakeOps.Edge;
+
+/// <summary>
+/// The thin host: starts engines and listeners from the config, reloads the config on SIGHUP,
+/// drains and stops on SIGTERM/SIGINT, and tells systemd when it is ready or stopping.
+/// </summary>
+internal static class GatewayHost
+{
+    public static async Task<int> RunAsync(string configPath, EdgeConfig config)
+    {
+        // Engines block a thread while a statement runs; keep enough threads ready for cancel and I/O.
+        ThreadPool.GetMinThreads(out int workers, out int io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 64), io);
+
+        Log.Info(EventId.Starting, $"lakeops-edge {Cli.Version} starting with {configPath}");
+        var store = new ConfigStore(config);
+        await using EngineRegistry engines = await EngineRegistry.StartAsync(config).ConfigureAwait(false);
+        foreach (string cluster in engines.ClusterNames)
+        {
+            Log.Info(EventId.EngineStarted, $"cluster '{cluster}' ({config.Clusters[cluster].Engine}) started");
+        }
+
+        var listeners = new List<PgListener>();
+        try
+        {
+            foreach (ListenerConfig listener in config.Listeners)
+            {
+                var pg = new PgListener(listener, store, engines);
+                listeners.Add(pg);
+                pg.Start();
+            }
+        }
+        catch (SocketException ex)
+        {
+            Log.Error(EventId.Stopping, $"cannot listen: {ex.Message}");
+            foreach (PgListener started in listeners)
+            {
+                await started.DisposeAsync().ConfigureAwait(false);
+            }
+
+            return 1;
+        }
+
+        Log.Info(EventId.Listening, $"ready in {(DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds:0} ms since process start");
+        SystemdNotify("READY=1");
+
+        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
+        using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
+        using var onHup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; Reload(configPath, store); });
+
+        await stop.Task.ConfigureAwait(false);
+        Log.Info(EventId.Stopping, "stopping: no new connections, waiting for sessions to finish");
+        SystemdNotify("STOPPING=1");
+        TimeSpan timeout = store.Current.Server.ShutdownTimeout;
+        await Task.WhenAll(listeners.Select(l => l.StopAsync(timeout))).ConfigureAwait(false);
+        foreach (PgListener listener in listeners)
+        {
+            await listener.DisposeAsync().ConfigureAwait(false);
+        }
+
+        Log.Info(EventId.Stopped, "stopped");
+        return 0;
+    }
+
+    /// <summary>Parse + validate everything, then swap the snapshot; a bad file keeps the last good one.</summary>
+    private static void Reload(string configPath, ConfigStore store)
+    {
+        ConfigLoadResult result = ConfigLoader.LoadFile(configPath);
+        if (!result.Success)
+        {
+            Log.Error(EventId.ConfigReloadFailed, $"reload of {configPath} failed; keeping the running configuration:{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", result.Errors)}");
+            return;
+        }
+
+        store.Publish(result.Config!);
+        Log.Info(EventId.ConfigReloaded, $"reloaded {configPath} (listener addresses and clusters apply at restart; routing, users and limits apply to new sessions now)");
+    }
+
+    /// <summary>sd_notify without libsystemd: one datagram to $NOTIFY_SOCKET.</summary>
+    private static void SystemdNotify(string state)
+    {
+        string? path = Environment.GetEnvironmentVariable("NOTIFY_SOCKET");
+        if (string.IsNullOrEmpty(path))
+        {
+            return;
+        }
+
+        try
+        {
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+            string address = path[0] == '@' ? "\0" + path[1..] : path;
+            socket.Connect(new UnixDomainSocketEndPoint(address));
+            socket.Send(System.Text.Encoding.UTF8.GetBytes(state));
+        }
+        catch (SocketException ex)
+        {
+            Log.Warn(EventId.Starting, $"systemd notify failed: {ex.Message}");
+        }
+    }
+}

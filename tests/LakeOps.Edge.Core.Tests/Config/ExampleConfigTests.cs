@@ -1,0 +1,88 @@
+using System.Net;
+using LakeOps.Edge.Core.Config;
+using LakeOps.Edge.Core.Security;
+using static LakeOps.Edge.Core.Tests.Config.ConfigTestSupport;
+
+namespace LakeOps.Edge.Core.Tests.Config;
+
+/// <summary>The shipped configs in the repository's configs/ directory must load.</summary>
+public class ExampleConfigTests
+{
+    [Fact]
+    public void Default_config_loads()
+    {
+        string path = RepoFile("configs/edge.yaml");
+
+        ConfigLoadResult result = ConfigLoader.LoadFile(path);
+
+        Assert.True(result.Success, string.Join("\n", result.Errors));
+        ListenerConfig listener = Assert.Single(result.Config.Listeners);
+        Assert.Equal("postgres", listener.Name);
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, 15432), listener.Endpoint);
+        Assert.Equal(AuthMethod.Trust, listener.Auth);
+        Assert.Equal(":memory:", result.Config.Clusters["duckdb"].DuckDb!.Path);
+        Assert.Equal(["duckdb"], result.Config.Groups["local"].Clusters);
+        Assert.Equal("local", result.Config.Routing.DefaultGroup);
+    }
+
+    [Fact]
+    public void Scram_tls_example_loads_with_tls_files_from_the_environment()
+    {
+        using var dir = new TempDirectory();
+        string cert = dir.File("cert.pem", "-----BEGIN CERTIFICATE-----");
+        string key = dir.File("key.pem", "-----BEGIN PRIVATE KEY-----");
+        string path = RepoFile("configs/examples/scram-tls.yaml");
+
+        EdgeConfig config = LoadValid(File.ReadAllText(path), new Dictionary<string, string> { ["EDGE_TLS_CERT"] = cert, ["EDGE_TLS_KEY"] = key }, path);
+
+        ListenerConfig listener = Assert.Single(config.Listeners);
+        Assert.Equal(new IPEndPoint(IPAddress.Any, 15432), listener.Endpoint);
+        Assert.Equal(AuthMethod.ScramSha256, listener.Auth);
+        Assert.Equal(new TlsConfig(cert, key, Required: true), listener.Tls);
+        Assert.True(ScramVerifier.TryParse(config.Users["analyst"].ScramVerifier!, out ScramVerifier? verifier));
+        Assert.True(verifier!.VerifyPassword("edge-secret"));
+    }
+
+    [Fact]
+    public void Scram_tls_example_without_tls_files_reports_both_paths()
+    {
+        using var dir = new TempDirectory();
+        string path = RepoFile("configs/examples/scram-tls.yaml");
+        var env = new Dictionary<string, string> { ["EDGE_TLS_CERT"] = Path.Combine(dir.Path, "none.pem"), ["EDGE_TLS_KEY"] = Path.Combine(dir.Path, "none.key") };
+
+        IReadOnlyList<ConfigError> errors = LoadErrors(File.ReadAllText(path), env, path);
+
+        Assert.Equal(2, errors.Count);
+        Assert.Contains("does not exist", ErrorAt(errors, "listeners.postgres.tls.certificate").Message, StringComparison.Ordinal);
+        Assert.Contains("does not exist", ErrorAt(errors, "listeners.postgres.tls.key").Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Duckdb_file_example_loads()
+    {
+        using var dir = new TempDirectory();
+        string database = dir.File("warehouse.duckdb");
+        string path = RepoFile("configs/examples/duckdb-file.yaml");
+
+        EdgeConfig config = LoadValid(File.ReadAllText(path), new Dictionary<string, string> { ["EDGE_DUCKDB_FILE"] = database }, path);
+
+        ClusterConfig cluster = config.Clusters["warehouse"];
+        Assert.Equal(new DuckDbOptions { Path = database, ReadOnly = true, Threads = 4, MemoryLimit = "2GB" }, cluster.DuckDb);
+        Assert.Equal(TimeSpan.FromMinutes(5), cluster.Limits.QueryTimeout);
+        Assert.Equal("warehouse", config.Routing.DefaultGroup);
+    }
+
+    private static string RepoFile(string relative)
+    {
+        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, relative);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new FileNotFoundException($"'{relative}' not found above {AppContext.BaseDirectory}");
+    }
+}

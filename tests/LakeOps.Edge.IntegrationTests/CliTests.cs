@@ -1,0 +1,89 @@
+using LakeOps.Edge.IntegrationTests.Support;
+
+namespace LakeOps.Edge.IntegrationTests;
+
+/// <summary>The binary's verbs: version, validate, hash-password.</summary>
+public sealed class CliTests
+{
+    [Fact]
+    public async Task Version_prints_the_name_and_version()
+    {
+        Tools.Result result = await Tools.RunAsync(EdgeProcess.BinaryPath, ["version"]);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Matches(@"^lakeops-edge \d+\.\d+\.\d+", result.StdOut);
+    }
+
+    [Fact]
+    public async Task Validate_accepts_the_shipped_configs()
+    {
+        string root = Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(EdgeProcess.BinaryPath)))!;
+        string repo = Path.GetDirectoryName(root)!;
+        Tools.Result result = await Tools.RunAsync(EdgeProcess.BinaryPath, ["validate", "--config", Path.Combine(repo, "configs", "edge.yaml")]);
+        Assert.True(result.ExitCode == 0, result.All);
+    }
+
+    [Fact]
+    public async Task Validate_prints_every_error_with_its_yaml_path_and_exits_1()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"edge-bad-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(file, """
+            listeners:
+              public:
+                protocol: postgres
+                address: 0.0.0.0:15432
+                auth: trust
+                limits:
+                  max_connections: -5
+            clusters:
+              duck:
+                engine: notanengine
+            groups:
+              local:
+                clusters: [duck, ghost]
+            routing:
+              default_group: nowhere
+            """);
+        try
+        {
+            Tools.Result result = await Tools.RunAsync(EdgeProcess.BinaryPath, ["validate", "--config", file]);
+            Assert.Equal(1, result.ExitCode);
+            Assert.Contains("listeners.public.auth", result.StdErr, StringComparison.Ordinal);
+            Assert.Contains("listeners.public.limits.max_connections", result.StdErr, StringComparison.Ordinal);
+            Assert.Contains("clusters.duck.engine", result.StdErr, StringComparison.Ordinal);
+            Assert.Contains("groups.local.clusters[1]", result.StdErr, StringComparison.Ordinal);
+            Assert.Contains("routing.default_group", result.StdErr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task Run_with_a_bad_config_fails_hard()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"edge-bad-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(file, "listeners: {}\n");
+        try
+        {
+            Tools.Result result = await Tools.RunAsync(EdgeProcess.BinaryPath, ["run", "--config", file]);
+            Assert.Equal(1, result.ExitCode);
+            Assert.Contains("error", result.StdErr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task Environment_variables_fill_config_values()
+    {
+        await using EdgeProcess edge = await EdgeProcess.StartAsync(
+            Configs.Trust.Replace("path: \":memory:\"", "path: \"${EDGE_TEST_DB:-:memory:}\"", StringComparison.Ordinal),
+            new Dictionary<string, string> { ["EDGE_TEST_DB"] = Path.Combine(Path.GetTempPath(), $"edge-env-{Guid.NewGuid():N}.duckdb") });
+        Tools.Result result = await Tools.PsqlAsync(edge, "-A", "-t", "-c", "select database_name from duckdb_databases() where database_name like 'edge-env-%'");
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.StartsWith("edge-env-", result.StdOut.Trim(), StringComparison.Ordinal);
+    }
+}
