@@ -11,6 +11,11 @@ public ref struct SqlLexer
     private readonly ReadOnlySpan<char> _sql;
     private int _position;
 
+    private static readonly System.Buffers.SearchValues<char> WhitespaceChars = System.Buffers.SearchValues.Create(" \t\n\r\f\v");
+
+    private static readonly System.Buffers.SearchValues<char> AsciiIdentifierChars =
+        System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$");
+
     public SqlLexer(ReadOnlySpan<char> sql)
     {
         _sql = sql;
@@ -39,12 +44,8 @@ public ref struct SqlLexer
         switch (c)
         {
             case ' ' or '\t' or '\n' or '\r' or '\f' or '\v':
-                end = start + 1;
-                while (end < s.Length && IsWhitespace(s[end]))
-                {
-                    end++;
-                }
-
+                int spaces = s[(start + 1)..].IndexOfAnyExcept(WhitespaceChars);
+                end = spaces < 0 ? s.Length : start + 1 + spaces;
                 kind = SqlTokenKind.Whitespace;
                 break;
             case '-' when next == '-':
@@ -169,13 +170,20 @@ public ref struct SqlLexer
             return (quote == '\'' ? SqlTokenKind.String : SqlTokenKind.QuotedIdentifier, ScanQuoted(s, start + 3, quote, backslashEscapes: false));
         }
 
+        // Vectorised over ASCII identifier characters; letters beyond ASCII continue one by one.
         int end = start + 1;
-        while (end < s.Length && IsIdentifierPart(s[end]))
+        while (true)
         {
-            end++;
-        }
+            int run = s[end..].IndexOfAnyExcept(AsciiIdentifierChars);
+            end = run < 0 ? s.Length : end + run;
+            if (end < s.Length && s[end] >= 0x80 && char.IsLetterOrDigit(s[end]))
+            {
+                end++;
+                continue;
+            }
 
-        return (SqlTokenKind.Word, end);
+            return (SqlTokenKind.Word, end);
+        }
     }
 
     /// <summary>Scans past the closing quote; <paramref name="from"/> is just after the opening one.</summary>

@@ -15,9 +15,21 @@ namespace LakeOps.Edge.Sql;
 /// </summary>
 public static class SqlSplitter
 {
+    private static readonly System.Buffers.SearchValues<char> SeparatorsAndComments = System.Buffers.SearchValues.Create(";-/");
+
+    private const string Whitespace = " \t\n\r\f\v";
+
     public static IReadOnlyList<string> Split(string sql)
     {
         ArgumentNullException.ThrowIfNull(sql);
+
+        // Fast path: without ';' and comment starts there is at most one statement, with nothing to trim but whitespace.
+        if (sql.AsSpan().IndexOfAny(SeparatorsAndComments) < 0)
+        {
+            ReadOnlySpan<char> trimmed = sql.AsSpan().Trim(Whitespace);
+            return trimmed.IsEmpty ? [] : [trimmed.Length == sql.Length ? sql : trimmed.ToString()];
+        }
+
         List<string>? many = null;
         string? first = null;
         var splitter = new StatementScanner(sql);

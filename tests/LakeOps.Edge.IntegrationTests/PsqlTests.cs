@@ -19,7 +19,7 @@ public sealed class PsqlTests(EdgeFixture fixture)
     [Fact]
     public async Task Multi_statement_query_returns_every_result()
     {
-        Tools.Result result = await Tools.PsqlAsync(_edge, "-A", "-t", "-c", "create temp table m(x int); insert into m values (1),(2); select sum(x) from m; select 'done'");
+        Tools.Result result = await Tools.PsqlAsync(_edge, "-q", "-A", "-t", "-c", "create temp table m(x int); insert into m values (1),(2); select sum(x) from m; select 'done'");
         Assert.Equal(0, result.ExitCode);
         Assert.Equal(["3", "done"], result.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }

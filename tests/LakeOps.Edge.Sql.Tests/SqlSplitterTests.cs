@@ -26,6 +26,7 @@ public class SqlSplitterTests
 
     [Theory]
     [InlineData("select 1;", new[] { "select 1" })]
+    [InlineData("  select a from t \n", new[] { "select a from t" })]
     [InlineData("  select 1 ;  ", new[] { "select 1" })]
     [InlineData("select 1;;select 2", new[] { "select 1", "select 2" })]
     [InlineData("select 1; -- trailing comment", new[] { "select 1" })]

@@ -42,7 +42,9 @@ internal sealed partial class PgSession
             return new PgStatement { Sql = sql, Info = info, Kind = PgStatementKind.Emulated, Emulated = emulated, ResultSchema = emulated.Schema };
         }
 
-        string engineSql = _engineDialect == SqlDialect.DuckDb ? PgToDuckDbTranslator.Translate(sql) : sql;
+        string engineSql = _engineDialect != SqlDialect.DuckDb ? sql
+            : info.Kind == StatementKind.Begin ? "BEGIN TRANSACTION" // DuckDB takes no isolation/access modes; its transactions are snapshot-isolated
+            : PgToDuckDbTranslator.Translate(sql);
         return new PgStatement { Sql = sql, Info = info, Kind = PgStatementKind.Engine, EngineSql = engineSql };
     }
 

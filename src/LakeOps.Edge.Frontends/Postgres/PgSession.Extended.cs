@@ -1,6 +1,7 @@
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Protocols.Postgres;
 using LakeOps.Edge.Protocols.Postgres.Types;
+using LakeOps.Edge.Sql.Translation;
 
 namespace LakeOps.Edge.Frontends.Postgres;
 
@@ -102,13 +103,14 @@ internal sealed partial class PgSession
                 throw new EngineException("current transaction is aborted, commands ignored until end of transaction block", SqlStates.InFailedSqlTransaction);
             }
 
-            IPreparedStatement prepared = await _engine!.PrepareAsync(planned.EngineSql, stopping).ConfigureAwait(false);
+            string engineSql = _engineDialect == SqlDialect.DuckDb ? DuckDbParameterTypes.Apply(planned.EngineSql, parse.ParameterTypeOids) : planned.EngineSql;
+            IPreparedStatement prepared = await _engine!.PrepareAsync(engineSql, stopping).ConfigureAwait(false);
             statement = new PgStatement
             {
                 Sql = planned.Sql,
                 Info = planned.Info,
                 Kind = PgStatementKind.Engine,
-                EngineSql = planned.EngineSql,
+                EngineSql = engineSql,
                 Prepared = prepared,
                 ParameterOids = ParameterOids(parse.ParameterTypeOids, prepared),
                 ResultSchema = prepared.ReturnsRows ? prepared.ResultSchema : null,
@@ -222,6 +224,7 @@ internal sealed partial class PgSession
             }
 
             // Formats are not known before Bind: a statement's RowDescription says text.
+            statement.DescribedToClient = true;
             PgRowEncoder encoder = statement.RentEncoder(statement.ResultSchema, []);
             WriteRowDescription(encoder);
             statement.ReturnEncoder(statement.ResultSchema, [], encoder);
@@ -275,6 +278,7 @@ internal sealed partial class PgSession
             PgRowEncoder encoder;
             try
             {
+                EnsureSameRowTypes(statement, result.Schema);
                 encoder = statement.RentEncoder(result.Schema, portal.ResultFormats);
             }
             catch
@@ -375,6 +379,33 @@ internal sealed partial class PgSession
         }
 
         _portals.Clear();
+    }
+
+    /// <summary>
+    /// Drivers cache the row description of a prepared statement and skip Describe on later runs;
+    /// if the engine's rows have other types (parameters of unknown type can do that), fail
+    /// clearly as PostgreSQL does instead of sending bytes the driver would misread.
+    /// </summary>
+    private static void EnsureSameRowTypes(PgStatement statement, Apache.Arrow.Schema actual)
+    {
+        if (!statement.DescribedToClient || statement.ResultSchema is not { } described || ReferenceEquals(described, actual))
+        {
+            return;
+        }
+
+        bool same = described.FieldsList.Count == actual.FieldsList.Count;
+        for (int i = 0; same && i < actual.FieldsList.Count; i++)
+        {
+            same = PgTypeMapper.MapField(described.FieldsList[i], out int describedModifier).Oid == PgTypeMapper.MapField(actual.FieldsList[i], out int actualModifier).Oid
+                && describedModifier == actualModifier;
+        }
+
+        if (!same)
+        {
+            throw new EngineException(
+                "cached plan must not change result type: the engine returned other column types than it described at prepare time; declare parameter types (e.g. $1::integer)",
+                SqlStates.FeatureNotSupported);
+        }
     }
 
     private static string Shorten(string sql) => sql.Length <= 60 ? sql : string.Concat(sql.AsSpan(0, 57), "...");

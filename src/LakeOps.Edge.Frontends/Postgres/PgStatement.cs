@@ -62,6 +62,9 @@ internal sealed class PgStatement : IDisposable
     /// <summary>Value for SET (null = DEFAULT).</summary>
     public string? ParameterValue { get; init; }
 
+    /// <summary>True once the client received this statement's RowDescription (drivers then cache it).</summary>
+    public bool DescribedToClient { get; set; }
+
     /// <summary>An encoder for this statement's schema and the given formats, reused when they repeat.</summary>
     public PgRowEncoder RentEncoder(Schema schema, short[] formats)
     {

@@ -253,6 +253,20 @@ public static class DuckDbPgCatalog
         "CREATE OR REPLACE TEMP VIEW pg_trigger AS SELECT CAST(NULL AS BIGINT) AS oid, CAST(NULL AS BIGINT) AS tgrelid, CAST(NULL AS BIGINT) AS tgparentid, CAST(NULL AS VARCHAR) AS tgname, CAST(NULL AS BIGINT) AS tgfoid, CAST(NULL AS SMALLINT) AS tgtype, CAST(NULL AS VARCHAR) AS tgenabled, CAST(NULL AS BOOLEAN) AS tgisinternal, CAST(NULL AS BIGINT) AS tgconstrrelid, CAST(NULL AS BIGINT) AS tgconstrindid, CAST(NULL AS BIGINT) AS tgconstraint, CAST(NULL AS BOOLEAN) AS tgdeferrable, CAST(NULL AS BOOLEAN) AS tginitdeferred, CAST(NULL AS SMALLINT) AS tgnargs WHERE false",
         "CREATE OR REPLACE TEMP VIEW pg_rewrite AS SELECT CAST(NULL AS BIGINT) AS oid, CAST(NULL AS VARCHAR) AS rulename, CAST(NULL AS BIGINT) AS ev_class, CAST(NULL AS VARCHAR) AS ev_type, CAST(NULL AS VARCHAR) AS ev_enabled, CAST(NULL AS BOOLEAN) AS is_instead, CAST(NULL AS VARCHAR) AS ev_qual, CAST(NULL AS VARCHAR) AS ev_action WHERE false",
 
+        // --- \du, \dx, and the sizes of \l+ / \dt+ / \d+ (unknown: NULL, which psql prints as empty). ---
+        "CREATE OR REPLACE TEMP VIEW pg_auth_members AS SELECT CAST(NULL AS BIGINT) AS oid, CAST(NULL AS BIGINT) AS roleid, CAST(NULL AS BIGINT) AS member, CAST(NULL AS BIGINT) AS grantor, CAST(NULL AS BOOLEAN) AS admin_option WHERE false",
+        """
+        CREATE OR REPLACE TEMP VIEW pg_extension AS
+        SELECT CAST(row_number() OVER (ORDER BY extension_name) AS BIGINT) + 16000000 AS oid, extension_name AS extname, CAST(10 AS BIGINT) AS extowner,
+            CAST(11 AS BIGINT) AS extnamespace, false AS extrelocatable, extension_version AS extversion,
+            CAST(NULL AS BIGINT[]) AS extconfig, CAST(NULL AS VARCHAR[]) AS extcondition
+        FROM duckdb_extensions() WHERE loaded
+        """,
+        "CREATE OR REPLACE TEMP MACRO pg_table_size(relation) AS CAST(NULL AS BIGINT)",
+        "CREATE OR REPLACE TEMP MACRO pg_total_relation_size(relation) AS CAST(NULL AS BIGINT)",
+        "CREATE OR REPLACE TEMP MACRO pg_relation_size(relation) AS CAST(NULL AS BIGINT), (relation, fork) AS CAST(NULL AS BIGINT)",
+        "CREATE OR REPLACE TEMP MACRO pg_database_size(db) AS CAST(NULL AS BIGINT)",
+
         // --- \df ---
         "CREATE OR REPLACE TEMP MACRO pg_get_function_result(fn) AS (SELECT any_value(df.return_type) FROM duckdb_functions() df WHERE df.function_oid = fn)",
         "CREATE OR REPLACE TEMP MACRO pg_get_function_arguments(fn) AS (SELECT any_value(array_to_string(df.parameters, ', ')) FROM duckdb_functions() df WHERE df.function_oid = fn)",
