@@ -62,11 +62,11 @@ run_tests() {
   for project in tests/*/*.csproj; do
     name=$(basename "$project" .csproj)
     log "testing $name"
-    if ! EDGE_BINARY="$BINARY" dotnet test "$project" -c Release --no-build -nologo --logger "console;verbosity=normal" >"$logs/$name.log" 2>&1; then
+    if ! EDGE_BINARY="$BINARY" dotnet test "$project" -c Release --no-build -nologo >"$logs/$name.log" 2>&1; then
       status=1
-      grep -E "^\s+(Failed|Error Message|Stack Trace)|\[FAIL\]" -A3 "$logs/$name.log" | head -60 >&2 || true
+      grep -a -E "^\s+Failed |Error Message" -A6 "$logs/$name.log" | head -80 >&2 || true
     fi
-    grep -E "(Passed|Failed)!" "$logs/$name.log" >&2 || tail -20 "$logs/$name.log" >&2
+    grep -a -E "(Passed|Failed)!" "$logs/$name.log" >&2 || tail -20 "$logs/$name.log" >&2
     tally_dotnet_test "$logs/$name.log"
   done
   smoke_test || status=1

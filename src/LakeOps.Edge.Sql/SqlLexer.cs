@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace LakeOps.Edge.Sql;
 
 /// <summary>
@@ -11,10 +13,10 @@ public ref struct SqlLexer
     private readonly ReadOnlySpan<char> _sql;
     private int _position;
 
-    private static readonly System.Buffers.SearchValues<char> WhitespaceChars = System.Buffers.SearchValues.Create(" \t\n\r\f\v");
+    private static readonly SearchValues<char> WhitespaceChars = SearchValues.Create(" \t\n\r\f\v");
 
-    private static readonly System.Buffers.SearchValues<char> AsciiIdentifierChars =
-        System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$");
+    private static readonly SearchValues<char> AsciiIdentifierChars =
+        SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$");
 
     public SqlLexer(ReadOnlySpan<char> sql)
     {

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace LakeOps.Edge.Sql;
 
 /// <summary>
@@ -15,7 +17,7 @@ namespace LakeOps.Edge.Sql;
 /// </summary>
 public static class SqlSplitter
 {
-    private static readonly System.Buffers.SearchValues<char> SeparatorsAndComments = System.Buffers.SearchValues.Create(";-/");
+    private static readonly SearchValues<char> SeparatorsAndComments = SearchValues.Create(";-/");
 
     private const string Whitespace = " \t\n\r\f\v";
 

@@ -17,6 +17,7 @@ namespace LakeOps.Edge.Frontends.Postgres;
 internal sealed partial class PgSession
 {
     private bool _timedOut;
+    private Func<string, string?>? _gatewaySetting;
 
     /// <summary>Classifies a statement and decides whether the gateway or the engine answers it.</summary>
     private PgStatement Plan(string sql)
@@ -42,9 +43,13 @@ internal sealed partial class PgSession
             return new PgStatement { Sql = sql, Info = info, Kind = PgStatementKind.Emulated, Emulated = emulated, ResultSchema = emulated.Schema };
         }
 
-        string engineSql = _engineDialect != SqlDialect.DuckDb ? sql
-            : info.Kind == StatementKind.Begin ? "BEGIN TRANSACTION" // DuckDB takes no isolation/access modes; its transactions are snapshot-isolated
-            : PgToDuckDbTranslator.Translate(sql);
+        string engineSql = SessionSettingInliner.Inline(sql, _gatewaySetting ??= name => _parameters.TryGet(name, out string value) ? value : null);
+        if (_engineDialect == SqlDialect.DuckDb)
+        {
+            // DuckDB takes no isolation or access modes; its transactions are snapshot-isolated.
+            engineSql = info.Kind == StatementKind.Begin ? "BEGIN TRANSACTION" : PgToDuckDbTranslator.Translate(engineSql);
+        }
+
         return new PgStatement { Sql = sql, Info = info, Kind = PgStatementKind.Engine, EngineSql = engineSql };
     }
 
@@ -72,7 +77,7 @@ internal sealed partial class PgSession
     private string? ApplyTransactionRules(PgStatement statement)
     {
         StatementKind kind = statement.Info.Kind;
-        if (_transactionStatus == PgTransactionStatus.Failed && kind is not (StatementKind.Commit or StatementKind.Rollback))
+        if (_transactionStatus == PgTransactionStatus.Failed && kind is not (StatementKind.Commit or StatementKind.Rollback or StatementKind.RollbackToSavepoint))
         {
             throw new EngineException("current transaction is aborted, commands ignored until end of transaction block", SqlStates.InFailedSqlTransaction);
         }
@@ -200,7 +205,8 @@ internal sealed partial class PgSession
             StatementKind.Insert => string.Create(CultureInfo.InvariantCulture, $"INSERT 0 {count}"),
             StatementKind.Update => string.Create(CultureInfo.InvariantCulture, $"UPDATE {count}"),
             StatementKind.Delete => string.Create(CultureInfo.InvariantCulture, $"DELETE {count}"),
-            StatementKind.Select or StatementKind.With or StatementKind.Values => string.Create(CultureInfo.InvariantCulture, $"SELECT {count}"),
+            StatementKind.Select or StatementKind.With or StatementKind.Values or StatementKind.CreateTableAs => string.Create(CultureInfo.InvariantCulture, $"SELECT {count}"),
+            StatementKind.Merge or StatementKind.Copy or StatementKind.Fetch or StatementKind.Move => string.Create(CultureInfo.InvariantCulture, $"{info.CommandTag} {count}"),
             _ => info.CommandTag,
         };
     }
@@ -235,6 +241,9 @@ internal sealed partial class PgSession
             case StatementKind.Commit:
             case StatementKind.Rollback:
                 _transactionStatus = PgTransactionStatus.Idle;
+                break;
+            case StatementKind.RollbackToSavepoint when _transactionStatus == PgTransactionStatus.Failed:
+                _transactionStatus = PgTransactionStatus.InTransaction;
                 break;
         }
     }

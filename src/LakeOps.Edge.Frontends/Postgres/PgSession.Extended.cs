@@ -98,7 +98,7 @@ internal sealed partial class PgSession
         PgStatement statement = planned;
         if (planned.Kind == PgStatementKind.Engine)
         {
-            if (_transactionStatus == PgTransactionStatus.Failed && planned.Info.Kind is not (Sql.StatementKind.Commit or Sql.StatementKind.Rollback))
+            if (_transactionStatus == PgTransactionStatus.Failed && planned.Info.Kind is not (Sql.StatementKind.Commit or Sql.StatementKind.Rollback or Sql.StatementKind.RollbackToSavepoint))
             {
                 throw new EngineException("current transaction is aborted, commands ignored until end of transaction block", SqlStates.InFailedSqlTransaction);
             }

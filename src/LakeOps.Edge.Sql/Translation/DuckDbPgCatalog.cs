@@ -34,7 +34,7 @@ public static class DuckDbPgCatalog
 
     /// <summary>
     /// The install script: CREATE OR REPLACE TEMP MACRO / TEMP VIEW statements separated by ";\n"
-    /// (no ';' occurs inside a statement, so a naive split works too). Idempotent.
+    /// (no ';' occurs inside a statement, so a naive split on ';' works too). Idempotent.
     /// </summary>
     public static string InstallSql => Script.Sql;
 
@@ -224,9 +224,9 @@ public static class DuckDbPgCatalog
         // "CREATE INDEX i ON t(b);" becomes "CREATE INDEX i ON t USING art (b)": psql prints what follows " USING ".
         """
         CREATE OR REPLACE TEMP MACRO pg_get_indexdef(idx) AS
-            (SELECT regexp_replace(rtrim(di.sql, ';'), '^(.*? ON [^(]+?)\s*\(', '\1 USING art (') FROM duckdb_indexes() di WHERE di.index_oid = idx),
+            (SELECT regexp_replace(rtrim(di.sql, chr(59)), '^(.*? ON [^(]+?)\s*\(', '\1 USING art (') FROM duckdb_indexes() di WHERE di.index_oid = idx),
             (idx, column_no, pretty) AS
-            (SELECT regexp_replace(rtrim(di.sql, ';'), '^(.*? ON [^(]+?)\s*\(', '\1 USING art (') FROM duckdb_indexes() di WHERE di.index_oid = idx)
+            (SELECT regexp_replace(rtrim(di.sql, chr(59)), '^(.*? ON [^(]+?)\s*\(', '\1 USING art (') FROM duckdb_indexes() di WHERE di.index_oid = idx)
         """,
         """
         CREATE OR REPLACE TEMP VIEW pg_database AS
@@ -271,7 +271,8 @@ public static class DuckDbPgCatalog
         "CREATE OR REPLACE TEMP MACRO pg_get_function_result(fn) AS (SELECT any_value(df.return_type) FROM duckdb_functions() df WHERE df.function_oid = fn)",
         "CREATE OR REPLACE TEMP MACRO pg_get_function_arguments(fn) AS (SELECT any_value(array_to_string(df.parameters, ', ')) FROM duckdb_functions() df WHERE df.function_oid = fn)",
 
-        // --- Casts to reg* types (see PgToDuckDbTranslator): an oid from an oid or a (qualified) name, and back. ---
+        // --- Casts to reg* types (see PgToDuckDbTranslator): an oid from an oid or a (qualified) name, and back.
+        // PostgreSQL's default schema "public" is DuckDB's "main". ---
         // Relations by name, without pg_class's many columns (cheaper to bind).
         """
         CREATE OR REPLACE TEMP VIEW lakeops_relations AS
@@ -284,7 +285,8 @@ public static class DuckDbPgCatalog
         CREATE OR REPLACE TEMP MACRO lakeops_regclass(x) AS COALESCE(TRY_CAST(x AS BIGINT), (
             SELECT r.oid FROM lakeops_relations r
             WHERE lower(r.relname) = lower(trim(split_part(CAST(x AS VARCHAR), '.', -1), '"'))
-              AND (strpos(CAST(x AS VARCHAR), '.') = 0 OR lower(r.nspname) = replace(lower(trim(split_part(CAST(x AS VARCHAR), '.', 1), '"')), 'public', 'main'))
+              AND (strpos(CAST(x AS VARCHAR), '.') = 0 OR lower(r.nspname) IN (lower(trim(split_part(CAST(x AS VARCHAR), '.', 1), '"')),
+                  CASE WHEN lower(trim(split_part(CAST(x AS VARCHAR), '.', 1), '"')) = 'public' THEN 'main' END))
             ORDER BY r.here DESC, r.oid LIMIT 1))
         """,
         """
@@ -298,7 +300,7 @@ public static class DuckDbPgCatalog
             {{NameMap()}}[lower(trim(replace(CAST(x AS VARCHAR), 'pg_catalog.', ''), '"'))])
         """,
         "CREATE OR REPLACE TEMP MACRO lakeops_regtype_name(x) AS COALESCE(format_type(lakeops_regtype(x), NULL), CAST(x AS VARCHAR))",
-        "CREATE OR REPLACE TEMP MACRO lakeops_regnamespace(x) AS COALESCE(TRY_CAST(x AS BIGINT), (SELECT n.oid FROM pg_namespace n WHERE lower(n.nspname) = replace(lower(trim(CAST(x AS VARCHAR), '\"')), 'public', 'main') LIMIT 1))",
+        "CREATE OR REPLACE TEMP MACRO lakeops_regnamespace(x) AS COALESCE(TRY_CAST(x AS BIGINT), (SELECT n.oid FROM pg_namespace n WHERE lower(n.nspname) IN (lower(trim(CAST(x AS VARCHAR), '\"')), CASE WHEN lower(trim(CAST(x AS VARCHAR), '\"')) = 'public' THEN 'main' END) LIMIT 1))",
         "CREATE OR REPLACE TEMP MACRO lakeops_regnamespace_name(x) AS COALESCE((SELECT n.nspname FROM pg_namespace n WHERE n.oid = TRY_CAST(x AS BIGINT) LIMIT 1), CAST(x AS VARCHAR))",
         // array_in/out/recv/send keep PostgreSQL's oids so pg_type.typinput = 'array_in'::regproc finds arrays.
         """

@@ -138,7 +138,8 @@ public sealed class DuckDbCatalogTests : IDisposable
     [InlineData("select (select oid from pg_class where relname = 't')::regclass::text = 't'", true)]
     [InlineData("select 'int4'::regtype = 23 and 'integer'::regtype = 23 and 'pg_catalog.text'::regtype = 25", true)]
     [InlineData("select 23::regtype::text = 'integer'", true)]
-    [InlineData("select 'main'::regnamespace::text = 'main'", true)]
+    [InlineData("select 'main'::regnamespace::text = 'main' and 'public'::regnamespace = 'main'::regnamespace", true)]
+    [InlineData("select 'publicity.t'::regclass is null", true)]
     [InlineData("select 'array_in'::regproc = 750", true)]
     [InlineData("select count(*) = (select count(*) from pg_type where typcategory = 'A') from pg_type where typinput = 'pg_catalog.array_in'::regproc", true)]
     [InlineData("select 'abc' ~ 'b' and 'abc' !~ '^b' and 'ABC' ~* 'b' and not ('ABC' !~* 'b')", true)]
@@ -178,6 +179,7 @@ public sealed class DuckDbCatalogTests : IDisposable
     {
         Assert.Equal(DuckDbPgCatalog.InstallStatements.Count, DuckDbPgCatalog.InstallSql.Split(";\n", StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.All(DuckDbPgCatalog.InstallStatements, s => Assert.StartsWith("CREATE OR REPLACE TEMP ", s, StringComparison.Ordinal));
+        Assert.All(DuckDbPgCatalog.InstallStatements, s => Assert.DoesNotContain(';', s));
 
         string path = Path.Combine(Path.GetTempPath(), "lakeops-catalog-" + Guid.NewGuid().ToString("N") + ".duckdb");
         try

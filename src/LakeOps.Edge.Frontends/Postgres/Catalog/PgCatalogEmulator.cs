@@ -20,7 +20,7 @@ namespace LakeOps.Edge.Frontends.Postgres.Catalog;
 public static class PgCatalogEmulator
 {
     /// <summary>Field metadata key naming the PostgreSQL type oid a column should be described with ("26" for oid columns).</summary>
-    public const string PgTypeOidKey = "lakeops:pg_type_oid";
+    public const string PgTypeOidKey = PgTypeMapper.PgTypeOidKey;
 
     // Npgsql's type-loading query (PostgresDatabaseInfo.GenerateLoadTypesQuery), identified by its select list.
     private static readonly string[] TypesPrefix = Tokens("SELECT ns.nspname, t.oid, t.typname, t.typtype, t.typnotnull, t.elemtypoid FROM (");

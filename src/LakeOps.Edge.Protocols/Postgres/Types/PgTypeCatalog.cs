@@ -8,6 +8,7 @@ internal static class PgTypeCatalog
     public static readonly PgTypeInfo Int2 = Get(PgTypes.Int2);
     public static readonly PgTypeInfo Int4 = Get(PgTypes.Int4);
     public static readonly PgTypeInfo Int8 = Get(PgTypes.Int8);
+    public static readonly PgTypeInfo Oid = Get(PgTypes.Oid);
     public static readonly PgTypeInfo Text = Get(PgTypes.Text);
     public static readonly PgTypeInfo Json = Get(PgTypes.Json);
     public static readonly PgTypeInfo Float4 = Get(PgTypes.Float4);

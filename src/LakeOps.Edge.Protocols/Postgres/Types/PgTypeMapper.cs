@@ -15,6 +15,9 @@ namespace LakeOps.Edge.Protocols.Postgres.Types;
 /// </summary>
 public static class PgTypeMapper
 {
+    /// <summary>Field metadata naming the PostgreSQL type OID to send; "26" on a UInt32 column sends oid (emulated catalog rows).</summary>
+    public const string PgTypeOidKey = "lakeops:pg_type_oid";
+
     /// <summary>The PostgreSQL type of a result column, and its atttypmod (numeric precision/scale, else -1).</summary>
     public static PgTypeInfo MapField(Field field, out int typeModifier)
     {

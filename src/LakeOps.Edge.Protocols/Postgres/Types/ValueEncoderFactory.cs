@@ -12,7 +12,17 @@ namespace LakeOps.Edge.Protocols.Postgres.Types;
 /// </summary>
 internal static class ValueEncoderFactory
 {
-    public static ValueEncoder Create(Field field) => Create(field.DataType, ExtensionName(field));
+    public static ValueEncoder Create(Field field)
+    {
+        if (field.DataType.TypeId == ArrowTypeId.UInt32 && field.HasMetadata
+            && field.Metadata.TryGetValue(PgTypeMapper.PgTypeOidKey, out string? oid) && oid == "26")
+        {
+            // oid is an unsigned 32-bit number on the wire: 4 bytes in binary, plain digits in text.
+            return new IntegerEncoder<uint, UInt32Array>(PgTypeCatalog.Oid);
+        }
+
+        return Create(field.DataType, ExtensionName(field));
+    }
 
     private static ValueEncoder Create(IArrowType type, string? extension)
     {
