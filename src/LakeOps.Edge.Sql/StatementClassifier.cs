@@ -37,18 +37,8 @@ public static partial class StatementClassifier
         Span<char> buffer = stackalloc char[16];
         switch (Upper(first.Text(sql), buffer))
         {
-            case "SELECT" or "TABLE":
-                return new StatementInfo(StatementKind.Select, "SELECT");
-            case "INSERT":
-                return new StatementInfo(StatementKind.Insert, "INSERT");
-            case "UPDATE":
-                return new StatementInfo(StatementKind.Update, "UPDATE");
-            case "DELETE":
-                return new StatementInfo(StatementKind.Delete, "DELETE");
-            case "MERGE":
-                return new StatementInfo(StatementKind.Merge, "MERGE");
-            case "VALUES":
-                return new StatementInfo(StatementKind.Values, "SELECT");
+            case "SELECT" or "TABLE" or "INSERT" or "UPDATE" or "DELETE" or "MERGE" or "VALUES":
+                return DataStatement(Upper(first.Text(sql), buffer))!.Value;
             case "WITH":
                 return ClassifyWith(ref lexer);
             case "BEGIN":
@@ -144,6 +134,18 @@ public static partial class StatementClassifier
     private static StatementInfo Other(ReadOnlySpan<char> word) => new(StatementKind.Other, word.ToString().ToUpperInvariant());
 
     /// <summary>WITH ... : the kind of the main statement after the common table expressions.</summary>
+    /// <summary>Queries and DML, by their (upper-case) leading keyword; also what a WITH clause leads into.</summary>
+    private static StatementInfo? DataStatement(ReadOnlySpan<char> keyword) => keyword switch
+    {
+        "SELECT" or "TABLE" => new StatementInfo(StatementKind.Select, "SELECT"),
+        "VALUES" => new StatementInfo(StatementKind.Values, "SELECT"),
+        "INSERT" => new StatementInfo(StatementKind.Insert, "INSERT"),
+        "UPDATE" => new StatementInfo(StatementKind.Update, "UPDATE"),
+        "DELETE" => new StatementInfo(StatementKind.Delete, "DELETE"),
+        "MERGE" => new StatementInfo(StatementKind.Merge, "MERGE"),
+        _ => null,
+    };
+
     private static StatementInfo ClassifyWith(ref SqlLexer lexer)
     {
         ReadOnlySpan<char> sql = lexer.Sql;
@@ -163,20 +165,9 @@ public static partial class StatementClassifier
                     depth--;
                     break;
                 case SqlTokenKind.Word when depth == 0:
-                    switch (Upper(token.Text(sql), buffer))
+                    if (DataStatement(Upper(token.Text(sql), buffer)) is { } info)
                     {
-                        case "SELECT" or "TABLE":
-                            return new StatementInfo(StatementKind.Select, "SELECT");
-                        case "VALUES":
-                            return new StatementInfo(StatementKind.Values, "SELECT");
-                        case "INSERT":
-                            return new StatementInfo(StatementKind.Insert, "INSERT");
-                        case "UPDATE":
-                            return new StatementInfo(StatementKind.Update, "UPDATE");
-                        case "DELETE":
-                            return new StatementInfo(StatementKind.Delete, "DELETE");
-                        case "MERGE":
-                            return new StatementInfo(StatementKind.Merge, "MERGE");
+                        return info;
                     }
 
                     break;

@@ -164,4 +164,31 @@ public sealed class ProtocolTests(EdgeFixture fixture)
         Assert.Contains(messages, m => m.Type == 'K');
         Assert.Equal((byte)'I', messages[^1].Body[0]);
     }
+
+    [Fact]
+    public async Task Password_message_after_login_is_out_of_order_08P01()
+    {
+        await using RawPgClient client = await RawPgClient.ConnectReadyAsync(_edge.Port);
+        await client.SendAsync(w => PgFrontendWriter.WritePassword(w, "late"));
+        (char Type, byte[] Body)? error = await client.ReadAsync();
+        Assert.NotNull(error);
+        Assert.Equal("08P01", RawPgClient.ErrorCode(error.Value.Body));
+        Assert.True(await client.WaitForCloseAsync());
+    }
+
+    [Fact]
+    public async Task Bind_to_a_missing_statement_is_26000_and_the_session_continues()
+    {
+        await using RawPgClient client = await RawPgClient.ConnectReadyAsync(_edge.Port);
+        await client.SendAsync(w =>
+        {
+            PgFrontendWriter.WriteBind(w, "", "never_parsed", [], [], []);
+            PgFrontendWriter.WriteSync(w);
+            PgFrontendWriter.WriteQuery(w, "select 1");
+        });
+        List<(char Type, byte[] Body)> first = await client.ReadUntilAsync('Z');
+        Assert.Equal("26000", RawPgClient.ErrorCode(first[0].Body));
+        List<(char Type, byte[] Body)> second = await client.ReadUntilAsync('Z');
+        Assert.Equal("TDCZ", string.Concat(second.Select(m => m.Type)));
+    }
 }

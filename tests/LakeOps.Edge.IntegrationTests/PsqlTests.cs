@@ -97,4 +97,21 @@ public sealed class PsqlTests(EdgeFixture fixture)
         Tools.Result result = await Tools.PsqlAsync(_edge, "-c", ";");
         Assert.Equal(0, result.ExitCode);
     }
+
+    [Fact]
+    public async Task Warnings_arrive_as_notices()
+    {
+        Tools.Result result = await Tools.PsqlAsync(_edge, "-c", "begin", "-c", "begin", "-c", "commit", "-c", "commit");
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.Contains("WARNING:  there is already a transaction in progress", result.StdErr, StringComparison.Ordinal);
+        Assert.Contains("WARNING:  there is no transaction in progress", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Struct_map_and_hugeint_columns_are_sent_as_text_by_the_aot_binary()
+    {
+        Tools.Result result = await Tools.PsqlAsync(_edge, "-A", "-t", "-c", "select {'a': 1, 'b': 'x'} as s, map {'k': [1, 2]} as m, 170141183460469231731687303715884105727::hugeint as h");
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.Equal("{\"a\": 1, \"b\": \"x\"}|{\"k\": [1, 2]}|170141183460469231731687303715884105727", result.StdOut.Trim());
+    }
 }
