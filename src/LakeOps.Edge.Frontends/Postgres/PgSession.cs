@@ -78,7 +78,7 @@ internal sealed partial class PgSession
         }
         finally
         {
-            await CloseAsync().ConfigureAwait(false);
+            await ReleaseAsync().ConfigureAwait(false);
         }
     }
 
@@ -144,7 +144,9 @@ internal sealed partial class PgSession
 
                 FrontendMessage message = FrontendMessage.Parse(type, buffer.Slice(0, length));
                 buffer = buffer.Slice(length);
-                keepGoing = await HandleAsync(message, stopping).ConfigureAwait(false);
+
+                // A shutdown stops waiting for new messages, but a statement that started runs to its end (drain).
+                keepGoing = await HandleAsync(message, CancellationToken.None).ConfigureAwait(false);
             }
 
             input.AdvanceTo(buffer.Start, buffer.End);
@@ -197,12 +199,12 @@ internal sealed partial class PgSession
     }
 
     /// <summary>Handles one message; false ends the session.</summary>
-    private ValueTask<bool> HandleAsync(FrontendMessage message, CancellationToken stopping)
+    private ValueTask<bool> HandleAsync(FrontendMessage message, CancellationToken cancellationToken)
     {
         switch (message.Type)
         {
             case PgMessageTypes.Query:
-                return HandleSimpleQueryAsync((string)message.Payload!, stopping);
+                return HandleSimpleQueryAsync((string)message.Payload!, cancellationToken);
             case PgMessageTypes.Terminate:
                 return ValueTask.FromResult(false);
             case PgMessageTypes.Parse:
@@ -212,7 +214,7 @@ internal sealed partial class PgSession
             case PgMessageTypes.Close:
             case PgMessageTypes.Sync:
             case PgMessageTypes.Flush:
-                return HandleExtendedAsync(message, stopping);
+                return HandleExtendedAsync(message, cancellationToken);
             case PgMessageTypes.PasswordMessage:
                 throw new PgProtocolException("unexpected password message: the session is already authenticated");
             default:
@@ -233,7 +235,8 @@ internal sealed partial class PgSession
         }
     }
 
-    private async ValueTask CloseAsync()
+    /// <summary>Releases everything the session holds on the engine and in the registry.</summary>
+    private async ValueTask ReleaseAsync()
     {
         await CloseAllStatementsAsync().ConfigureAwait(false);
         if (_processId != 0)
