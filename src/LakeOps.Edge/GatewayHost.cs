@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Diagnostics;
+using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Engines;
 using LakeOps.Edge.Frontends.Postgres;
 
@@ -22,7 +24,18 @@ internal static class GatewayHost
 
         Log.Info(EventId.Starting, $"lakeops-edge {Cli.Version} starting with {configPath}");
         var store = new ConfigStore(config);
-        await using EngineRegistry engines = await EngineRegistry.StartAsync(config).ConfigureAwait(false);
+        EngineRegistry registry;
+        try
+        {
+            registry = await EngineRegistry.StartAsync(config).ConfigureAwait(false);
+        }
+        catch (EngineException ex)
+        {
+            Log.Error(EventId.EngineFailed, $"cannot start the clusters: {ex.Message}");
+            return 1;
+        }
+
+        await using EngineRegistry engines = registry;
         foreach (string cluster in engines.ClusterNames)
         {
             Log.Info(EventId.EngineStarted, $"cluster '{cluster}' ({config.Clusters[cluster].Engine}) started");
@@ -38,9 +51,9 @@ internal static class GatewayHost
                 pg.Start();
             }
         }
-        catch (SocketException ex)
+        catch (Exception ex) when (ex is SocketException or CryptographicException or IOException)
         {
-            Log.Error(EventId.Stopping, $"cannot listen: {ex.Message}");
+            Log.Error(EventId.Stopping, $"cannot start listener: {ex.Message}");
             foreach (PgListener started in listeners)
             {
                 await started.DisposeAsync().ConfigureAwait(false);

@@ -86,4 +86,27 @@ public sealed class CliTests
         Assert.True(result.ExitCode == 0, result.All);
         Assert.StartsWith("edge-env-", result.StdOut.Trim(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_busy_port_or_a_locked_database_file_is_a_clear_startup_error()
+    {
+        string database = Path.Combine(Path.GetTempPath(), $"edge-lock-{Guid.NewGuid():N}.duckdb");
+        string fileConfig = Configs.Trust.Replace("path: \":memory:\"", $"path: \"{database}\"", StringComparison.Ordinal);
+        await using EdgeProcess first = await EdgeProcess.StartAsync(fileConfig);
+
+        // Same address as the running process: the listener cannot bind.
+        string busyPort = Path.Combine(first.Directory, "busy.yaml");
+        await File.WriteAllTextAsync(busyPort, Configs.Trust.Replace("{PORT}", first.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+        Tools.Result port = await Tools.RunAsync(EdgeProcess.BinaryPath, ["run", "--config", busyPort]);
+        Assert.Equal(1, port.ExitCode);
+        Assert.Contains("cannot start listener", port.StdErr, StringComparison.Ordinal);
+
+        // Same DuckDB file as the running process: DuckDB refuses the second writer.
+        string locked = Path.Combine(first.Directory, "locked.yaml");
+        await File.WriteAllTextAsync(locked, fileConfig.Replace("{PORT}", EdgeProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+        Tools.Result file = await Tools.RunAsync(EdgeProcess.BinaryPath, ["run", "--config", locked]);
+        Assert.Equal(1, file.ExitCode);
+        Assert.Contains("cannot start the clusters", file.StdErr, StringComparison.Ordinal);
+        File.Delete(database);
+    }
 }

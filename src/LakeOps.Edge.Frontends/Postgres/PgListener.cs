@@ -40,7 +40,8 @@ public sealed class PgListener : IAsyncDisposable
         }
 
         _socket = new Socket(listener.Endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        _socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        // No ReuseAddress: on Linux .NET maps it to SO_REUSEPORT too, which would let a second
+        // gateway silently share the port. (.NET already allows rebinding over TIME_WAIT.)
         _socket.Bind(listener.Endpoint);
         Endpoint = _socket.LocalEndPoint!.ToString()!;
     }
