@@ -114,4 +114,18 @@ public sealed class PsqlTests(EdgeFixture fixture)
         Assert.True(result.ExitCode == 0, result.All);
         Assert.Equal("{\"a\": 1, \"b\": \"x\"}|{\"k\": [1, 2]}|170141183460469231731687303715884105727", result.StdOut.Trim());
     }
+
+    [Fact]
+    public async Task Statements_of_one_query_string_commit_or_roll_back_together()
+    {
+        Tools.Result result = await Tools.PsqlAsync(
+            _edge, "-q", "-A", "-t",
+            "-c", "create temp table implicit_tx(x int)",
+            "-c", "insert into implicit_tx values (1); insert into implicit_tx values (2)",
+            "-c", @"\set ON_ERROR_STOP 0",
+            "-c", "insert into implicit_tx values (3); select * from no_such_table_for_rollback",
+            "-c", "select string_agg(x::varchar, ',' order by x) from implicit_tx");
+        Assert.Contains("no_such_table_for_rollback", result.StdErr, StringComparison.Ordinal);
+        Assert.Equal("1,2", result.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]);
+    }
 }

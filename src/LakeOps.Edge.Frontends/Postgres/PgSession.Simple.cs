@@ -8,43 +8,103 @@ namespace LakeOps.Edge.Frontends.Postgres;
 /// <summary>The simple query protocol: one Query message, one or more statements, one ReadyForQuery.</summary>
 internal sealed partial class PgSession
 {
-    private async ValueTask<bool> HandleSimpleQueryAsync(string sql, CancellationToken stopping)
+    private async ValueTask<bool> HandleSimpleQueryAsync(string sql, CancellationToken cancellationToken)
     {
-        IReadOnlyList<string> statements = SqlSplitter.Split(sql);
-        if (statements.Count == 0)
+        IReadOnlyList<string> texts = SqlSplitter.Split(sql);
+        if (texts.Count == 0)
         {
             PgBackendWriter.WriteEmptyQueryResponse(Output);
         }
 
-        foreach (string text in statements)
+        // Plan every statement first, as PostgreSQL parses the whole string before running any of it.
+        var statements = new PgStatement[texts.Count];
+        try
         {
-            PgStatement statement;
-            try
+            for (int i = 0; i < statements.Length; i++)
             {
-                statement = Plan(text);
+                statements[i] = Plan(texts[i]);
             }
-            catch (Exception ex) when (IsStatementError(ex))
-            {
-                PgBackendWriter.WriteErrorResponse(Output, ToError(ex));
-                MarkFailed();
-                break;
-            }
+        }
+        catch (Exception ex) when (IsStatementError(ex))
+        {
+            PgBackendWriter.WriteErrorResponse(Output, ToError(ex));
+            MarkFailed();
+            statements = [];
+        }
 
+        bool implicitTransaction = NeedsImplicitTransaction(statements);
+        bool succeeded = !implicitTransaction || await RunImplicitTransactionCommandAsync("BEGIN TRANSACTION").ConfigureAwait(false);
+        foreach (PgStatement statement in succeeded ? statements : [])
+        {
             if (statement.Kind == PgStatementKind.Empty)
             {
                 PgBackendWriter.WriteEmptyQueryResponse(Output);
                 continue;
             }
 
-            if (!await RunSimpleStatementAsync(statement, stopping).ConfigureAwait(false))
+            if (!await RunSimpleStatementAsync(statement, cancellationToken).ConfigureAwait(false))
             {
+                succeeded = false;
                 break;
             }
         }
 
+        if (implicitTransaction)
+        {
+            await RunImplicitTransactionCommandAsync(succeeded ? "COMMIT" : "ROLLBACK").ConfigureAwait(false);
+        }
+
         PgBackendWriter.WriteReadyForQuery(Output, _transactionStatus);
-        await Output.FlushAsync(stopping).ConfigureAwait(false);
+        await Output.FlushAsync(cancellationToken).ConfigureAwait(false);
         return true;
+    }
+
+    /// <summary>
+    /// PostgreSQL runs the statements of one Query message as a single transaction unless they
+    /// control transactions themselves. Edge does the same when two or more statements go to the
+    /// engine outside a transaction block and all of them are ordinary queries, DML or DDL.
+    /// </summary>
+    private bool NeedsImplicitTransaction(PgStatement[] statements)
+    {
+        if (_transactionStatus != PgTransactionStatus.Idle)
+        {
+            return false;
+        }
+
+        int engineStatements = 0;
+        foreach (PgStatement statement in statements)
+        {
+            if (statement.Kind != PgStatementKind.Engine)
+            {
+                continue;
+            }
+
+            engineStatements++;
+            if (statement.Info.Kind is not (StatementKind.Select or StatementKind.Insert or StatementKind.Update or StatementKind.Delete
+                or StatementKind.Merge or StatementKind.Values or StatementKind.With or StatementKind.Create or StatementKind.CreateTableAs
+                or StatementKind.Drop or StatementKind.Alter or StatementKind.Truncate))
+            {
+                return false;
+            }
+        }
+
+        return engineStatements > 1;
+    }
+
+    /// <summary>BEGIN/COMMIT/ROLLBACK of an implicit transaction; a failure is reported to the client.</summary>
+    private async ValueTask<bool> RunImplicitTransactionCommandAsync(string command)
+    {
+        try
+        {
+            IQueryResult result = await _engine!.ExecuteAsync(command, CancellationToken.None).ConfigureAwait(false);
+            await result.DisposeAsync().ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (IsStatementError(ex))
+        {
+            PgBackendWriter.WriteErrorResponse(Output, ToError(ex));
+            return false;
+        }
     }
 
     /// <summary>Runs one statement of a simple query, rows in text format. False after an error.</summary>
