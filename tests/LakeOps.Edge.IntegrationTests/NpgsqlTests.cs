@@ -278,4 +278,32 @@ public sealed class NpgsqlTests(EdgeFixture fixture)
         var error = await Assert.ThrowsAsync<PostgresException>(() => hidden.ExecuteScalarAsync());
         Assert.Equal("42P01", error.SqlState);
     }
+
+    [Fact]
+    public async Task Statement_timeout_cancels_a_long_query_with_57014()
+    {
+        await using NpgsqlConnection connection = await OpenAsync();
+        await using (var set = new NpgsqlCommand("set statement_timeout = '300ms'", connection))
+        {
+            await set.ExecuteNonQueryAsync();
+        }
+
+        await using var command = new NpgsqlCommand("select count(*) from range(1000000) a(i), range(1000000) b(j) where a.i + b.j = -1", connection);
+        var error = await Assert.ThrowsAsync<PostgresException>(() => command.ExecuteScalarAsync());
+        Assert.Equal("57014", error.SqlState);
+        Assert.Contains("statement timeout", error.MessageText, StringComparison.Ordinal);
+
+        await using var after = new NpgsqlCommand("select 1", connection);
+        Assert.Equal(1, Convert.ToInt32(await after.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public async Task Unsupported_session_settings_are_refused_clearly()
+    {
+        await using NpgsqlConnection connection = await OpenAsync();
+        await using var command = new NpgsqlCommand("set timezone = 'Europe/Berlin'", connection);
+        var error = await Assert.ThrowsAsync<PostgresException>(() => command.ExecuteNonQueryAsync());
+        Assert.Equal("0A000", error.SqlState);
+        Assert.Contains("UTC", error.MessageText, StringComparison.Ordinal);
+    }
 }
