@@ -306,4 +306,34 @@ public sealed class NpgsqlTests(EdgeFixture fixture)
         Assert.Equal("0A000", error.SqlState);
         Assert.Contains("UTC", error.MessageText, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Commit_of_a_failed_transaction_rolls_back()
+    {
+        await using NpgsqlConnection connection = await OpenAsync();
+        await using (var setup = new NpgsqlCommand("create temp table failed_commit(x int)", connection))
+        {
+            await setup.ExecuteNonQueryAsync();
+        }
+
+        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync();
+        await using (var insert = new NpgsqlCommand("insert into failed_commit values (1)", connection, transaction))
+        {
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        await using (var bad = new NpgsqlCommand("select * from missing_table_for_commit", connection, transaction))
+        {
+            await Assert.ThrowsAsync<PostgresException>(() => bad.ExecuteNonQueryAsync());
+        }
+
+        // Extended protocol COMMIT (prepared by the driver) in state E: PostgreSQL answers ROLLBACK.
+        await using (var commit = new NpgsqlCommand("commit", connection))
+        {
+            await commit.ExecuteNonQueryAsync();
+        }
+
+        await using var count = new NpgsqlCommand("select count(*) from failed_commit", connection);
+        Assert.Equal(0L, Convert.ToInt64(await count.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
+    }
 }

@@ -154,9 +154,11 @@ internal sealed partial class PgSession
 
         // Engine statement. COMMIT of a failed transaction rolls back, as in PostgreSQL.
         bool commitOfFailed = statement.Info.Kind == StatementKind.Commit && _transactionStatus == PgTransactionStatus.Failed;
-        IQueryResult result = statement.Prepared is { } prepared
-            ? await prepared.ExecuteAsync(parameters, cancellationToken).ConfigureAwait(false)
-            : await _engine!.ExecuteAsync(commitOfFailed ? "ROLLBACK" : statement.EngineSql, cancellationToken).ConfigureAwait(false);
+        IQueryResult result = commitOfFailed
+            ? await _engine!.ExecuteAsync("ROLLBACK", cancellationToken).ConfigureAwait(false)
+            : statement.Prepared is { } prepared
+                ? await prepared.ExecuteAsync(parameters, cancellationToken).ConfigureAwait(false)
+                : await _engine!.ExecuteAsync(statement.EngineSql, cancellationToken).ConfigureAwait(false);
         if (result.ReturnsRows)
         {
             return (result, null);
