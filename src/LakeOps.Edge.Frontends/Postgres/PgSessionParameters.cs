@@ -162,54 +162,27 @@ internal sealed class PgSessionParameters
         switch (name.ToLowerInvariant())
         {
             case "client_encoding":
-                if (value.Equals("UTF8", StringComparison.OrdinalIgnoreCase) || value.Equals("UTF-8", StringComparison.OrdinalIgnoreCase) || value.Equals("UNICODE", StringComparison.OrdinalIgnoreCase))
-                {
-                    normalized = "UTF8";
-                    return null;
-                }
-
-                return $"client_encoding \"{value}\" is not supported: LakeOps Edge speaks UTF8 only";
+                return IsOneOf(value, "UTF8", "UTF-8", "UNICODE") ? Accept("UTF8", out normalized)
+                    : $"client_encoding \"{value}\" is not supported: LakeOps Edge speaks UTF8 only";
             case "datestyle":
-                if (value.Contains("ISO", StringComparison.OrdinalIgnoreCase))
-                {
-                    normalized = value.Contains("DMY", StringComparison.OrdinalIgnoreCase) ? "ISO, DMY" : value.Contains("YMD", StringComparison.OrdinalIgnoreCase) ? "ISO, YMD" : "ISO, MDY";
-                    return null;
-                }
-
-                return $"DateStyle \"{value}\" is not supported: LakeOps Edge sends dates in ISO format";
+                // The order part only matters for input; output stays ISO.
+                return !value.Contains("ISO", StringComparison.OrdinalIgnoreCase) ? $"DateStyle \"{value}\" is not supported: LakeOps Edge sends dates in ISO format"
+                    : value.Contains("DMY", StringComparison.OrdinalIgnoreCase) ? Accept("ISO, DMY", out normalized)
+                    : value.Contains("YMD", StringComparison.OrdinalIgnoreCase) ? Accept("ISO, YMD", out normalized)
+                    : Accept("ISO, MDY", out normalized);
             case "intervalstyle":
-                if (value.Equals("postgres", StringComparison.OrdinalIgnoreCase))
-                {
-                    normalized = "postgres";
-                    return null;
-                }
-
-                return $"IntervalStyle \"{value}\" is not supported: LakeOps Edge sends intervals in postgres style";
+                return IsOneOf(value, "postgres") ? Accept("postgres", out normalized)
+                    : $"IntervalStyle \"{value}\" is not supported: LakeOps Edge sends intervals in postgres style";
             case "timezone":
                 string zone = value.Trim();
-                if (zone is "0" or "+0" or "-0" or "+00" or "Z" || zone.Equals("UTC", StringComparison.OrdinalIgnoreCase) || zone.Equals("Etc/UTC", StringComparison.OrdinalIgnoreCase) || zone.Equals("GMT", StringComparison.OrdinalIgnoreCase) || zone.Equals("Etc/GMT", StringComparison.OrdinalIgnoreCase) || zone.Equals("UCT", StringComparison.OrdinalIgnoreCase) || zone.Equals("Zulu", StringComparison.OrdinalIgnoreCase) || zone.Equals("localtime", StringComparison.OrdinalIgnoreCase) && TimeZoneInfo.Local.BaseUtcOffset == TimeSpan.Zero)
-                {
-                    normalized = "UTC";
-                    return null;
-                }
-
-                return $"TimeZone \"{value}\" is not supported: LakeOps Edge sends timestamptz values in UTC";
+                bool utc = IsOneOf(zone, "UTC", "Etc/UTC", "GMT", "Etc/GMT", "UCT", "Zulu", "Z", "0", "+0", "-0", "+00")
+                    || IsOneOf(zone, "localtime") && TimeZoneInfo.Local.BaseUtcOffset == TimeSpan.Zero;
+                return utc ? Accept("UTC", out normalized) : $"TimeZone \"{value}\" is not supported: LakeOps Edge sends timestamptz values in UTC";
             case "standard_conforming_strings":
-                if (value.Equals("on", StringComparison.OrdinalIgnoreCase) || value.Equals("true", StringComparison.OrdinalIgnoreCase))
-                {
-                    normalized = "on";
-                    return null;
-                }
-
-                return "standard_conforming_strings must be on";
+                return IsOneOf(value, "on", "true") ? Accept("on", out normalized) : "standard_conforming_strings must be on";
             case "bytea_output":
-                if (value.Equals("hex", StringComparison.OrdinalIgnoreCase))
-                {
-                    normalized = "hex";
-                    return null;
-                }
-
-                return $"bytea_output \"{value}\" is not supported: LakeOps Edge sends bytea in hex";
+                return IsOneOf(value, "hex") ? Accept("hex", out normalized)
+                    : $"bytea_output \"{value}\" is not supported: LakeOps Edge sends bytea in hex";
             case "statement_timeout":
             case "lock_timeout":
             case "idle_in_transaction_session_timeout":
@@ -217,5 +190,25 @@ internal sealed class PgSessionParameters
             default:
                 return null;
         }
+    }
+
+    private static bool IsOneOf(string value, params ReadOnlySpan<string> accepted)
+    {
+        foreach (string candidate in accepted)
+        {
+            if (value.Equals(candidate, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Accepts a value, storing it in its canonical spelling.</summary>
+    private static string? Accept(string canonical, out string normalized)
+    {
+        normalized = canonical;
+        return null;
     }
 }
