@@ -298,13 +298,30 @@ public sealed class NpgsqlTests(EdgeFixture fixture)
     }
 
     [Fact]
-    public async Task Unsupported_session_settings_are_refused_clearly()
+    public async Task TimeZone_changes_timestamptz_text_but_not_the_instant()
     {
         await using NpgsqlConnection connection = await OpenAsync();
-        await using var command = new NpgsqlCommand("set timezone = 'Europe/Berlin'", connection);
-        var error = await Assert.ThrowsAsync<PostgresException>(() => command.ExecuteNonQueryAsync());
-        Assert.Equal("0A000", error.SqlState);
-        Assert.Contains("UTC", error.MessageText, StringComparison.Ordinal);
+        await using (var set = new NpgsqlCommand("set timezone = 'Asia/Kolkata'", connection))
+        {
+            await set.ExecuteNonQueryAsync();
+        }
+
+        Assert.Equal("Asia/Kolkata", connection.PostgresParameters["TimeZone"]);
+        const string Query = "select timestamptz '2024-07-01 12:00:00+00' as t, (timestamptz '2024-07-01 12:00:00+00')::varchar as engine_text";
+        await using (var text = new NpgsqlCommand(Query, connection) { AllResultTypesAreUnknown = true })
+        await using (NpgsqlDataReader reader = await text.ExecuteReaderAsync())
+        {
+            Assert.True(await reader.ReadAsync());
+            Assert.Equal("2024-07-01 17:30:00+05:30", reader.GetString(0));
+            Assert.StartsWith("2024-07-01 17:30:00", reader.GetString(1), StringComparison.Ordinal); // the engine uses the same zone
+        }
+
+        await using var binary = new NpgsqlCommand(Query, connection);
+        Assert.Equal(new DateTime(2024, 7, 1, 12, 0, 0, DateTimeKind.Utc), (DateTime)(await binary.ExecuteScalarAsync())!);
+
+        await using var unknown = new NpgsqlCommand("set timezone = 'Mars/Olympus_Mons'", connection);
+        var error = await Assert.ThrowsAsync<PostgresException>(() => unknown.ExecuteNonQueryAsync());
+        Assert.Contains("TimeZone", error.MessageText, StringComparison.Ordinal);
     }
 
     [Fact]

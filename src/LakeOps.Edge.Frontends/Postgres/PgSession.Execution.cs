@@ -120,13 +120,20 @@ internal sealed partial class PgSession
                 EmulatedResult emulated = statement.Emulated!;
                 return (new InMemoryResult(emulated.Schema, emulated.Batch), null);
             case PgStatementKind.SetParameter:
+                string canonical = _parameters.CanonicalName(statement.ParameterName);
+                string previous = _parameters.TryGet(canonical, out string current) ? current : "";
                 string? error = _parameters.Set(statement.ParameterName, statement.ParameterValue, out string sqlState);
                 if (error is not null)
                 {
                     throw new EngineException(error, sqlState);
                 }
 
-                string canonical = _parameters.CanonicalName(statement.ParameterName);
+                if (canonical == "TimeZone" && !await TryForwardTimeZoneAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    _parameters.Set(canonical, previous, out _);
+                    throw new EngineException($"the engine of cluster '{_clusterName}' does not accept time zone \"{statement.ParameterValue}\"", SqlStates.InvalidParameterValue);
+                }
+
                 if (PgSessionParameters.IsReported(canonical))
                 {
                     PgBackendWriter.WriteParameterStatus(Output, canonical, _parameters[canonical]);
@@ -145,10 +152,12 @@ internal sealed partial class PgSession
                     _parameters.Set(statement.ParameterName, null, out _);
                 }
 
+                await TryForwardTimeZoneAsync(cancellationToken).ConfigureAwait(false);
                 return (null, "RESET");
             case PgStatementKind.DiscardAll:
                 await CloseAllStatementsAsync().ConfigureAwait(false);
                 _parameters.ResetAll();
+                await TryForwardTimeZoneAsync(cancellationToken).ConfigureAwait(false);
                 return (null, "DISCARD ALL");
         }
 
@@ -172,6 +181,30 @@ internal sealed partial class PgSession
             }
 
             return (null, commitOfFailed ? "ROLLBACK" : CommandTag(statement.Info, result.RowsAffected));
+        }
+    }
+
+    /// <summary>
+    /// Keeps the engine's TimeZone equal to the session's, so timestamptz arithmetic and casts in
+    /// SQL agree with what the front door prints. False when the engine refuses the zone.
+    /// </summary>
+    private async ValueTask<bool> TryForwardTimeZoneAsync(CancellationToken cancellationToken)
+    {
+        if (_engineDialect != SqlDialect.DuckDb)
+        {
+            return true;
+        }
+
+        string zone = _parameters["TimeZone"].Replace("'", "''", StringComparison.Ordinal);
+        try
+        {
+            IQueryResult result = await _engine!.ExecuteAsync($"SET TimeZone = '{zone}'", cancellationToken).ConfigureAwait(false);
+            await result.DisposeAsync().ConfigureAwait(false);
+            return true;
+        }
+        catch (EngineException)
+        {
+            return false;
         }
     }
 

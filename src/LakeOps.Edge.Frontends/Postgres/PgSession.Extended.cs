@@ -225,9 +225,9 @@ internal sealed partial class PgSession
 
             // Formats are not known before Bind: a statement's RowDescription says text.
             statement.DescribedToClient = true;
-            PgRowEncoder encoder = statement.RentEncoder(statement.ResultSchema, []);
+            PgRowEncoder encoder = statement.RentEncoder(statement.ResultSchema, [], _parameters.OutputZone);
             WriteRowDescription(encoder);
-            statement.ReturnEncoder(statement.ResultSchema, [], encoder);
+            statement.ReturnEncoder(statement.ResultSchema, [], _parameters.OutputZone, encoder);
             return;
         }
 
@@ -279,7 +279,8 @@ internal sealed partial class PgSession
             try
             {
                 EnsureSameRowTypes(statement, result.Schema);
-                encoder = statement.RentEncoder(result.Schema, portal.ResultFormats);
+                portal.TimeZone = _parameters.OutputZone;
+                encoder = statement.RentEncoder(result.Schema, portal.ResultFormats, portal.TimeZone);
             }
             catch
             {

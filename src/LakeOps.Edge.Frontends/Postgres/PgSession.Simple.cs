@@ -117,7 +117,7 @@ internal sealed partial class PgSession
             (IQueryResult? result, string? tag) = await RunAsync(statement, [], stopping).ConfigureAwait(false);
             if (result is not null)
             {
-                var encoder = PgRowEncoder.Create(result.Schema, []);
+                var encoder = PgRowEncoder.Create(result.Schema, [], _parameters.OutputZone);
                 cursor = new PgResultCursor(result, encoder);
                 WriteRowDescription(encoder);
                 await cursor.WriteRowsAsync(Output, 0, stopping).ConfigureAwait(false);

@@ -152,6 +152,12 @@ internal sealed partial class PgSession
             return false;
         }
 
+        if (!await TryForwardTimeZoneAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await TrySendFatalAsync(SqlStates.InvalidParameterValue, $"the engine of cluster '{_clusterName}' does not accept time zone \"{_parameters["TimeZone"]}\"").ConfigureAwait(false);
+            return false;
+        }
+
         if (packet.ProtocolMinor > 0 || packet.ProtocolOptions.Count > 0)
         {
             // We speak 3.0: tell the client, and list the _pq_ options we did not recognise.

@@ -21,6 +21,8 @@ internal sealed class PgSessionParameters
 
     private readonly Dictionary<string, string> _values = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, string> _startup = new(StringComparer.OrdinalIgnoreCase);
+    private string? _zoneName;
+    private TimeZoneInfo? _zone;
 
     public PgSessionParameters(string serverVersion, string user, string applicationName)
     {
@@ -126,6 +128,30 @@ internal sealed class PgSessionParameters
         return name.ToLowerInvariant();
     }
 
+    /// <summary>The session TimeZone for timestamptz output; null when it is UTC.</summary>
+    public TimeZoneInfo? OutputZone
+    {
+        get
+        {
+            string name = _values["TimeZone"];
+            if (name == "UTC")
+            {
+                return null;
+            }
+
+            if (!ReferenceEquals(name, _zoneName))
+            {
+                _zone = FindZone(name);
+                _zoneName = name;
+            }
+
+            return _zone;
+        }
+    }
+
+    private static TimeZoneInfo? FindZone(string name) =>
+        TimeZoneInfo.TryFindSystemTimeZoneById(name, out TimeZoneInfo? zone) ? zone : null;
+
     /// <summary>Statement timeout in milliseconds (0 = none), parsed from the PostgreSQL value syntax.</summary>
     public int StatementTimeoutMilliseconds => ParseMilliseconds(_values.GetValueOrDefault("statement_timeout", "0"));
 
@@ -175,9 +201,10 @@ internal sealed class PgSessionParameters
                     : $"IntervalStyle \"{value}\" is not supported: LakeOps Edge sends intervals in postgres style";
             case "timezone":
                 string zone = value.Trim();
-                bool utc = IsOneOf(zone, "UTC", "Etc/UTC", "GMT", "Etc/GMT", "UCT", "Zulu", "Z", "0", "+0", "-0", "+00")
-                    || IsOneOf(zone, "localtime") && TimeZoneInfo.Local.BaseUtcOffset == TimeSpan.Zero;
-                return utc ? Accept("UTC", out normalized) : $"TimeZone \"{value}\" is not supported: LakeOps Edge sends timestamptz values in UTC";
+                return IsOneOf(zone, "UTC", "Etc/UTC", "GMT", "Etc/GMT", "UCT", "Zulu", "Z", "0", "+0", "-0", "+00") ? Accept("UTC", out normalized)
+                    : IsOneOf(zone, "localtime") ? Accept(TimeZoneInfo.Local.Id, out normalized)
+                    : FindZone(zone) is not null ? Accept(zone, out normalized)
+                    : $"invalid value for parameter \"TimeZone\": \"{value}\" (use an IANA zone name such as UTC or Europe/Berlin)";
             case "standard_conforming_strings":
                 return IsOneOf(value, "on", "true") ? Accept("on", out normalized) : "standard_conforming_strings must be on";
             case "bytea_output":

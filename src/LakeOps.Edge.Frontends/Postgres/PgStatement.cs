@@ -36,6 +36,7 @@ internal sealed class PgStatement : IDisposable
 {
     private PgRowEncoder? _cachedEncoder;
     private short[]? _cachedFormats;
+    private TimeZoneInfo? _cachedZone;
 
     public required string Sql { get; init; }
 
@@ -66,24 +67,25 @@ internal sealed class PgStatement : IDisposable
     public bool DescribedToClient { get; set; }
 
     /// <summary>An encoder for this statement's schema and the given formats, reused when they repeat.</summary>
-    public PgRowEncoder RentEncoder(Schema schema, short[] formats)
+    public PgRowEncoder RentEncoder(Schema schema, short[] formats, TimeZoneInfo? timeZone)
     {
         PgRowEncoder? cached = _cachedEncoder;
-        if (cached is not null && ReferenceEquals(schema, ResultSchema) && _cachedFormats.AsSpan().SequenceEqual(formats))
+        if (cached is not null && ReferenceEquals(schema, ResultSchema) && ReferenceEquals(timeZone, _cachedZone) && _cachedFormats.AsSpan().SequenceEqual(formats))
         {
             _cachedEncoder = null;
             return cached;
         }
 
-        return PgRowEncoder.Create(schema, formats);
+        return PgRowEncoder.Create(schema, formats, timeZone);
     }
 
-    public void ReturnEncoder(Schema schema, short[] formats, PgRowEncoder encoder)
+    public void ReturnEncoder(Schema schema, short[] formats, TimeZoneInfo? timeZone, PgRowEncoder encoder)
     {
         if (ReferenceEquals(schema, ResultSchema))
         {
             _cachedEncoder = encoder;
             _cachedFormats = formats;
+            _cachedZone = timeZone;
         }
     }
 
@@ -101,6 +103,9 @@ internal sealed class PgPortal : IAsyncDisposable
 
     public required short[] ResultFormats { get; init; }
 
+    /// <summary>The session TimeZone the portal's rows were encoded for.</summary>
+    public TimeZoneInfo? TimeZone { get; set; }
+
     /// <summary>The open result once execution started (Describe or first Execute).</summary>
     public PgResultCursor? Cursor { get; set; }
 
@@ -116,7 +121,7 @@ internal sealed class PgPortal : IAsyncDisposable
             Cursor = null;
             if (cursor.Encoder is { } encoder)
             {
-                Statement.ReturnEncoder(cursor.Result.Schema, ResultFormats, encoder);
+                Statement.ReturnEncoder(cursor.Result.Schema, ResultFormats, TimeZone, encoder);
             }
 
             await cursor.DisposeAsync().ConfigureAwait(false);

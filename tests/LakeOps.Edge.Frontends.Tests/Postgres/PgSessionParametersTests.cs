@@ -24,6 +24,7 @@ public sealed class PgSessionParametersTests
     [InlineData("datestyle", "iso, dmy", "ISO, DMY")]
     [InlineData("client_encoding", "unicode", "UTF8")]
     [InlineData("application_name", "Report Builder", "Report Builder")]
+    [InlineData("TimeZone", "Asia/Kolkata", "Asia/Kolkata")]
     public void Supported_values_are_normalized(string name, string value, string stored)
     {
         PgSessionParameters parameters = Create();
@@ -32,7 +33,7 @@ public sealed class PgSessionParametersTests
     }
 
     [Theory]
-    [InlineData("timezone", "Europe/Berlin", "0A000")]
+    [InlineData("timezone", "Mars/Olympus_Mons", "0A000")]
     [InlineData("client_encoding", "LATIN1", "0A000")]
     [InlineData("DateStyle", "German", "0A000")]
     [InlineData("server_version", "16", "55P02")]
@@ -80,5 +81,16 @@ public sealed class PgSessionParametersTests
         Assert.True(parameters.Owns("EXTRA_FLOAT_DIGITS"));
         Assert.False(parameters.Owns("threads"));
         Assert.False(parameters.Owns("search_path"));
+    }
+
+    [Fact]
+    public void Output_zone_follows_the_timezone_setting()
+    {
+        PgSessionParameters parameters = Create();
+        Assert.Null(parameters.OutputZone);
+        parameters.Set("TimeZone", "America/Los_Angeles", out _);
+        Assert.Equal(TimeSpan.FromHours(-8), parameters.OutputZone!.BaseUtcOffset);
+        parameters.Set("TimeZone", "Etc/UTC", out _);
+        Assert.Null(parameters.OutputZone);
     }
 }

@@ -128,9 +128,12 @@ internal sealed class TimeEncoder() : ValueEncoder(PgTypeCatalog.Time)
 /// printed time never moves forward). Arrow values are UTC instants for zoned columns, printed with
 /// TimeZone=UTC. The int64 extremes are kept as PostgreSQL's -infinity/infinity.
 /// </summary>
-internal sealed class TimestampEncoder(bool withZone)
+internal sealed class TimestampEncoder(bool withZone, TimeZoneInfo? timeZone = null)
     : ValueEncoder<TimestampArray>(withZone ? PgTypeCatalog.TimestampTz : PgTypeCatalog.Timestamp)
 {
+    /// <summary>Session TimeZone for timestamptz text; null is UTC (binary is always a UTC instant).</summary>
+    private readonly TimeZoneInfo? _zone = withZone && timeZone is not null && timeZone != TimeZoneInfo.Utc ? timeZone : null;
+
     private TimeUnit _unit;
 
     protected override void BindCore(IArrowArray array)
@@ -151,7 +154,22 @@ internal sealed class TimestampEncoder(bool withZone)
             return DateEncoder.WriteInfinity(raw == long.MaxValue ? 1 : -1, destination);
         }
 
-        return PgDateTimeFormat.WriteTimestamp(ToUnixMicros(raw, _unit), withZone, destination);
+        long micros = ToUnixMicros(raw, _unit);
+        return PgDateTimeFormat.WriteTimestamp(micros, withZone, destination, _zone is null ? 0 : OffsetSeconds(_zone, micros));
+    }
+
+    /// <summary>The zone's UTC offset at an instant (its base offset outside .NET's DateTime range).</summary>
+    internal static int OffsetSeconds(TimeZoneInfo zone, long unixMicros)
+    {
+        const long MinMicros = -62_135_596_800_000_000; // 0001-01-01
+        const long MaxMicros = 253_402_300_799_999_999; // 9999-12-31
+        if (unixMicros is < MinMicros or > MaxMicros)
+        {
+            return (int)zone.BaseUtcOffset.TotalSeconds;
+        }
+
+        var instant = new DateTime(DateTime.UnixEpoch.Ticks + (unixMicros * 10), DateTimeKind.Utc);
+        return (int)zone.GetUtcOffset(instant).TotalSeconds;
     }
 
     public override int MaxBinaryLength(int index) => 8;

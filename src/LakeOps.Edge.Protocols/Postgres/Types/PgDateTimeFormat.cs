@@ -92,9 +92,17 @@ internal static class PgDateTimeFormat
         return pos + WriteClock(micros, destination[pos..]);
     }
 
-    /// <summary>timestamp_out / timestamptz_out (UTC): "2020-01-01 12:34:56.123456[+00][ BC]".</summary>
-    public static int WriteTimestamp(long unixMicros, bool withZone, Span<byte> destination)
+    /// <summary>
+    /// timestamp_out / timestamptz_out: "2020-01-01 12:34:56.123456[+00][ BC]". For timestamptz the
+    /// instant is shown in the zone whose offset is <paramref name="offsetSeconds"/> ("+05:30", "-08").
+    /// </summary>
+    public static int WriteTimestamp(long unixMicros, bool withZone, Span<byte> destination, int offsetSeconds = 0)
     {
+        if (withZone)
+        {
+            unixMicros += offsetSeconds * MicrosPerSecond;
+        }
+
         long days = FloorDiv(unixMicros, MicrosPerDay);
         long timeOfDay = unixMicros - (days * MicrosPerDay);
         CivilFromDays(days, out long year, out int month, out int day);
@@ -103,14 +111,36 @@ internal static class PgDateTimeFormat
         pos += WriteClock(timeOfDay, destination[pos..]);
         if (withZone)
         {
-            "+00"u8.CopyTo(destination[pos..]);
-            pos += 3;
+            pos += WriteUtcOffset(offsetSeconds, destination[pos..]);
         }
 
         if (bc)
         {
             " BC"u8.CopyTo(destination[pos..]);
             pos += 3;
+        }
+
+        return pos;
+    }
+
+    /// <summary>A UTC offset as PostgreSQL prints it: "+00", "-08", "+05:30", "+00:19:32".</summary>
+    public static int WriteUtcOffset(int offsetSeconds, Span<byte> destination)
+    {
+        destination[0] = offsetSeconds < 0 ? (byte)'-' : (byte)'+';
+        int rest = Math.Abs(offsetSeconds);
+        int pos = 1 + WriteTwoDigits(rest / 3600, destination[1..]);
+        int minutes = rest / 60 % 60;
+        int seconds = rest % 60;
+        if (minutes != 0 || seconds != 0)
+        {
+            destination[pos++] = (byte)':';
+            pos += WriteTwoDigits(minutes, destination[pos..]);
+        }
+
+        if (seconds != 0)
+        {
+            destination[pos++] = (byte)':';
+            pos += WriteTwoDigits(seconds, destination[pos..]);
         }
 
         return pos;

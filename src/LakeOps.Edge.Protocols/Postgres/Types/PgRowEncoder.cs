@@ -51,7 +51,10 @@ public sealed class PgRowEncoder
     /// fits neither rule throw <see cref="PgResultFormatException"/> (a protocol violation, 08P01).
     /// An Arrow type with no PostgreSQL form throws <see cref="PgEncodingException"/>.
     /// </summary>
-    public static PgRowEncoder Create(Schema schema, ReadOnlySpan<short> resultFormats)
+    /// <param name="schema">The result schema.</param>
+    /// <param name="resultFormats">Format codes as in Bind: none (all text), one for all, or one per column.</param>
+    /// <param name="timeZone">The session TimeZone for timestamptz text output; null means UTC.</param>
+    public static PgRowEncoder Create(Schema schema, ReadOnlySpan<short> resultFormats, TimeZoneInfo? timeZone = null)
     {
         ArgumentNullException.ThrowIfNull(schema);
         int count = schema.FieldsList.Count;
@@ -73,7 +76,7 @@ public sealed class PgRowEncoder
             }
 
             Field field = schema.FieldsList[i];
-            ValueEncoder encoder = ValueEncoderFactory.Create(field);
+            ValueEncoder encoder = ValueEncoderFactory.Create(field, timeZone);
             encoders[i] = encoder;
             binary[i] = format == BinaryFormat;
             columns[i] = new PgColumn(field.Name, encoder.Type.Oid, encoder.Type.Size, encoder.TypeModifier, format);

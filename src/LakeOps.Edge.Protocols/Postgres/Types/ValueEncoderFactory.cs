@@ -12,7 +12,9 @@ namespace LakeOps.Edge.Protocols.Postgres.Types;
 /// </summary>
 internal static class ValueEncoderFactory
 {
-    public static ValueEncoder Create(Field field)
+    /// <param name="field">The Arrow field.</param>
+    /// <param name="timeZone">Zone for timestamptz text output; null means UTC.</param>
+    public static ValueEncoder Create(Field field, TimeZoneInfo? timeZone = null)
     {
         if (field.DataType.TypeId == ArrowTypeId.UInt32 && field.HasMetadata
             && field.Metadata.TryGetValue(PgTypeMapper.PgTypeOidKey, out string? oid) && oid == "26")
@@ -21,10 +23,10 @@ internal static class ValueEncoderFactory
             return new IntegerEncoder<uint, UInt32Array>(PgTypeCatalog.Oid);
         }
 
-        return Create(field.DataType, ExtensionName(field));
+        return Create(field.DataType, ExtensionName(field), timeZone);
     }
 
-    private static ValueEncoder Create(IArrowType type, string? extension)
+    private static ValueEncoder Create(IArrowType type, string? extension, TimeZoneInfo? timeZone)
     {
         if (type is ExtensionType extensionType)
         {
@@ -35,7 +37,7 @@ internal static class ValueEncoderFactory
                 return new Bool8Encoder();
             }
 
-            return Create(extensionType.StorageType, name);
+            return Create(extensionType.StorageType, name, timeZone);
         }
 
         switch (type.TypeId)
@@ -96,26 +98,26 @@ internal static class ValueEncoderFactory
             case ArrowTypeId.Time64:
                 return new TimeEncoder();
             case ArrowTypeId.Timestamp:
-                return new TimestampEncoder(withZone: !string.IsNullOrEmpty(((TimestampType)type).Timezone));
+                return new TimestampEncoder(withZone: !string.IsNullOrEmpty(((TimestampType)type).Timezone), timeZone);
 
             case ArrowTypeId.Interval:
                 return new IntervalEncoder(((IntervalType)type).Unit);
             case ArrowTypeId.Duration:
                 return new IntervalEncoder();
             case ArrowTypeId.List:
-                return ListEncoder.Create(Create(((ListType)type).ValueField));
+                return ListEncoder.Create(Create(((ListType)type).ValueField, timeZone));
             case ArrowTypeId.LargeList:
-                return ListEncoder.Create(Create(((LargeListType)type).ValueField));
+                return ListEncoder.Create(Create(((LargeListType)type).ValueField, timeZone));
             case ArrowTypeId.FixedSizeList:
-                return ListEncoder.Create(Create(((FixedSizeListType)type).ValueField));
+                return ListEncoder.Create(Create(((FixedSizeListType)type).ValueField, timeZone));
             case ArrowTypeId.ListView:
-                return ListEncoder.Create(Create(((ListViewType)type).ValueField));
+                return ListEncoder.Create(Create(((ListViewType)type).ValueField, timeZone));
             case ArrowTypeId.LargeListView:
-                return ListEncoder.Create(Create(((LargeListViewType)type).ValueField));
+                return ListEncoder.Create(Create(((LargeListViewType)type).ValueField, timeZone));
             case ArrowTypeId.Map:
                 {
                     var map = (MapType)type;
-                    return new MapEncoder(Create(map.KeyField), Create(map.ValueField));
+                    return new MapEncoder(Create(map.KeyField, timeZone), Create(map.ValueField, timeZone));
                 }
 
             case ArrowTypeId.Struct:
@@ -124,7 +126,7 @@ internal static class ValueEncoderFactory
                     var encoders = new ValueEncoder[fields.Count];
                     for (int i = 0; i < encoders.Length; i++)
                     {
-                        encoders[i] = Create(fields[i]);
+                        encoders[i] = Create(fields[i], timeZone);
                     }
 
                     return new StructEncoder(fields, encoders);
@@ -136,7 +138,7 @@ internal static class ValueEncoderFactory
                     var members = new ValueEncoder[union.Fields.Count];
                     for (int i = 0; i < members.Length; i++)
                     {
-                        members[i] = Create(union.Fields[i]);
+                        members[i] = Create(union.Fields[i], timeZone);
                     }
 
                     return new UnionEncoder(union, members);
@@ -145,11 +147,11 @@ internal static class ValueEncoderFactory
             case ArrowTypeId.Dictionary:
                 {
                     var dictionary = (DictionaryType)type;
-                    return new DictionaryEncoder(Create(dictionary.ValueType, extension), dictionary.IndexType.TypeId);
+                    return new DictionaryEncoder(Create(dictionary.ValueType, extension, timeZone), dictionary.IndexType.TypeId);
                 }
 
             case ArrowTypeId.RunEndEncoded:
-                return new RunEndEncodedEncoder(Create(((RunEndEncodedType)type).ValuesField));
+                return new RunEndEncodedEncoder(Create(((RunEndEncodedType)type).ValuesField, timeZone));
             default:
                 throw new PgEncodingException(SqlStates.FeatureNotSupported, $"Arrow type {type.Name} cannot be sent to PostgreSQL clients");
         }
