@@ -70,12 +70,13 @@ public sealed class PsqlTests(EdgeFixture fixture)
     [Fact]
     public async Task Show_set_and_current_setting_work()
     {
-        Tools.Result result = await Tools.PsqlAsync(_edge, "-A", "-t", "-c", "set application_name = 'psql-test'", "-c", "show application_name", "-c", "show DateStyle", "-c", "select current_setting('application_name') || '!'");
+        Tools.Result result = await Tools.PsqlAsync(_edge, "-A", "-t", "-c", "set application_name = 'psql-test'", "-c", "show application_name", "-c", "show DateStyle", "-c", "select current_setting('application_name') || '!'", "-c", "set time zone 'Asia/Tokyo'", "-c", "reset time zone", "-c", "show timezone");
         Assert.True(result.ExitCode == 0, result.All);
         string[] lines = result.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Contains("psql-test", lines);
         Assert.Contains("ISO, MDY", lines);
         Assert.Contains("psql-test!", lines);
+        Assert.Equal("UTC", lines[^1]);
     }
 
     [Fact]

@@ -18,6 +18,7 @@ internal sealed partial class PgSession
 {
     private bool _timedOut;
     private Func<string, string?>? _gatewaySetting;
+    private PgEmulationContext? _emulationContext;
 
     /// <summary>Classifies a statement and decides whether the gateway or the engine answers it.</summary>
     private PgStatement Plan(string sql)
@@ -37,7 +38,7 @@ internal sealed partial class PgSession
                 return new PgStatement { Sql = sql, Info = new StatementInfo(StatementKind.Discard, "DISCARD ALL"), Kind = PgStatementKind.DiscardAll };
         }
 
-        EmulatedResult? emulated = PgCatalogEmulator.TryAnswer(sql, new PgEmulationContext(_config.Server.PostgresServerVersion, _clusterName));
+        EmulatedResult? emulated = PgCatalogEmulator.TryAnswer(sql, _emulationContext ??= new PgEmulationContext(_config.Server.PostgresServerVersion, _clusterName));
         if (emulated is not null)
         {
             return new PgStatement { Sql = sql, Info = info, Kind = PgStatementKind.Emulated, Emulated = emulated, ResultSchema = emulated.Schema };
@@ -56,13 +57,13 @@ internal sealed partial class PgSession
     private static bool TryParseReset(string sql, out string name)
     {
         string[] words = sql.AsSpan().Trim().TrimEnd(';').ToString().Split((char[])[' ', '\t', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries);
-        name = words.Length == 2 ? words[1].Trim('"').ToLowerInvariant() : "";
-        if (name == "time" && words.Length == 3)
+        name = words.Length >= 2 ? words[1].Trim('"').ToLowerInvariant() : "";
+        if (name == "time" && words.Length == 3 && words[2].Equals("zone", StringComparison.OrdinalIgnoreCase))
         {
             name = "timezone";
         }
 
-        return name.Length > 0;
+        return words.Length == 2 || name == "timezone";
     }
 
     private static Schema ShowSchema(string name) => name == "all"
