@@ -191,4 +191,23 @@ public sealed class ProtocolTests(EdgeFixture fixture)
         List<(char Type, byte[] Body)> second = await client.ReadUntilAsync('Z');
         Assert.Equal("TDCZ", string.Concat(second.Select(m => m.Type)));
     }
+
+    [Fact]
+    public async Task Client_vanishing_mid_result_leaves_the_gateway_serving()
+    {
+        for (int i = 0; i < 3; i++)
+        {
+            RawPgClient leaver = await RawPgClient.ConnectReadyAsync(_edge.Port);
+            await leaver.SendAsync(w => PgFrontendWriter.WriteQuery(w, "select i, repeat('x', 100) from range(5000000) t(i)"));
+            Assert.Equal('T', (await leaver.ReadAsync())!.Value.Type);
+            Assert.Equal('D', (await leaver.ReadAsync())!.Value.Type);
+            await leaver.DisposeAsync(); // gone without Terminate, mid-stream
+        }
+
+        await using RawPgClient next = await RawPgClient.ConnectReadyAsync(_edge.Port);
+        await next.SendAsync(w => PgFrontendWriter.WriteQuery(w, "select 'still serving'"));
+        List<(char Type, byte[] Body)> reply = await next.ReadUntilAsync('Z');
+        Assert.Equal("TDCZ", string.Concat(reply.Select(m => m.Type)));
+        Assert.False(_edge.HasExited);
+    }
 }
