@@ -4,10 +4,7 @@ using LakeOps.Edge.Core.Config;
 namespace LakeOps.Edge.Routing;
 
 /// <summary>Where a session goes and why: the group, or the reason it was denied.</summary>
-public sealed record RouteDecision(GroupConfig? Group, string Reason)
-{
-    public bool Allowed => Group is not null;
-}
+public sealed record RouteDecision(GroupConfig? Group, string Reason);
 
 /// <summary>
 /// The first routing stage: a client's database name selects the group of that name; any other

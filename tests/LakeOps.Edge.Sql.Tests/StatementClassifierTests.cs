@@ -95,20 +95,12 @@ public class StatementClassifierTests
     public void Common_statements_do_not_allocate()
     {
         string[] statements = ["select 1", "insert into t values (1)", "BEGIN", "commit", "create table t (a int)", "with x as (select 1) select 1"];
-        foreach (string sql in statements)
-        {
-            StatementClassifier.Classify(sql);
-        }
-
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++)
+        Assert.Equal(0, Allocations.Of(() =>
         {
             foreach (string sql in statements)
             {
                 StatementClassifier.Classify(sql);
             }
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }));
     }
 }

@@ -42,19 +42,18 @@ public class DuckDbEngineBenchmarks
     public async Task<int> PreparedSelect()
     {
         await using IQueryResult result = await _prepared.ExecuteAsync(_parameters, CancellationToken.None);
-        int rows = 0;
-        while (await result.ReadBatchAsync(CancellationToken.None) is { } batch)
-        {
-            rows += batch.Length;
-        }
-
-        return rows;
+        return await CountRows(result);
     }
 
     [Benchmark]
     public async Task<int> SimpleSelect()
     {
         await using IQueryResult result = await _session.ExecuteAsync("SELECT 42::integer + 1 AS next_id, 'row ' || 42 AS label", CancellationToken.None);
+        return await CountRows(result);
+    }
+
+    private static async Task<int> CountRows(IQueryResult result)
+    {
         int rows = 0;
         while (await result.ReadBatchAsync(CancellationToken.None) is { } batch)
         {

@@ -12,13 +12,9 @@ public sealed class ConfigStore
 
     public EdgeConfig Current => Volatile.Read(ref _current);
 
-    /// <summary>Raised after a new snapshot is published.</summary>
-    public event Action<EdgeConfig>? Changed;
-
     public void Publish(EdgeConfig next)
     {
         ArgumentNullException.ThrowIfNull(next);
         Volatile.Write(ref _current, next);
-        Changed?.Invoke(next);
     }
 }

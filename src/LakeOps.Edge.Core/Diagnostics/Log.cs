@@ -48,8 +48,6 @@ public static class Log
 
     public static void Error(EventId id, string message) => Write(LogLevel.Error, id, message);
 
-    public static void Debug(EventId id, string message) => Write(LogLevel.Debug, id, message);
-
     private static string LevelName(LogLevel level) => level switch
     {
         LogLevel.Debug => "dbug",

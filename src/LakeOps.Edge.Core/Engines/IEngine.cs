@@ -25,7 +25,7 @@ public enum SqlDialect
 
 /// <summary>
 /// A client's session on one engine. Not thread-safe except <see cref="Cancel"/>, which may be
-/// called from any thread while a statement runs.
+/// called from any thread while a statement runs. A new session's time zone is UTC.
 /// </summary>
 public interface IEngineSession : IAsyncDisposable
 {

@@ -68,6 +68,32 @@ internal static unsafe class DuckDbArrow
         }
     }
 
+    /// <summary>
+    /// <see cref="BuildSchema(nint, nint*, byte**, int)"/> for column types the caller fetched just for
+    /// this call: the logical types are destroyed here, whatever happens. The names stay DuckDB's.
+    /// </summary>
+    public static Schema BuildSchemaAndDestroyTypes(nint options, Span<nint> types, Span<nint> names)
+    {
+        fixed (nint* t = types)
+        fixed (nint* n = names)
+        {
+            try
+            {
+                return BuildSchema(options, t, (byte**)n, types.Length);
+            }
+            finally
+            {
+                for (int i = 0; i < types.Length; i++)
+                {
+                    if (t[i] != 0)
+                    {
+                        DuckDbNative.duckdb_destroy_logical_type(&t[i]);
+                    }
+                }
+            }
+        }
+    }
+
     private static bool IsUnknown(nint logicalType) =>
         logicalType == 0 || DuckDbNative.duckdb_get_type_id(logicalType) is DuckDbType.Invalid or DuckDbType.Any;
 

@@ -32,6 +32,27 @@ public sealed class DuckDbEngine : IEngine
         _maxSessions = cluster.Limits.MaxSessions;
         Options = cluster.DuckDb ?? new DuckDbOptions();
         _database = Open(Options);
+        StartSessionsInUtc();
+    }
+
+    /// <summary>
+    /// New sessions start in UTC whatever the host's zone (the <see cref="IEngineSession"/> contract);
+    /// front doors change the zone per session. DuckDB reads TimeZone only once ICU is loaded, so it
+    /// is set globally on a first connection rather than in the open config.
+    /// </summary>
+    private void StartSessionsInUtc()
+    {
+        // Not registered as a client session: it neither counts against max_sessions nor outlives this call.
+        DuckDbSession bootstrap = DuckDbSession.Open(this, _database);
+        try
+        {
+            // DuckDB calls complete synchronously; the result of a SET closes as soon as it is read.
+            bootstrap.Execute(bootstrap.Prepare("SET GLOBAL TimeZone = 'UTC'"), [], ownsStatement: true).Close();
+        }
+        finally
+        {
+            _ = bootstrap.DisposeAsync();
+        }
     }
 
     public string ClusterName { get; }

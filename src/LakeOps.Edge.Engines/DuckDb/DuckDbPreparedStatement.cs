@@ -106,37 +106,25 @@ internal sealed unsafe class DuckDbPreparedStatement : IPreparedStatement
         }
 
         int count = ColumnCount;
-        nint[] typeArray = new nint[count];
-        nint[] nameArray = new nint[count];
-        nint options = 0;
-        fixed (nint* t = typeArray)
-        fixed (nint* n = nameArray)
+        nint[] types = new nint[count];
+        nint[] names = new nint[count];
+        for (int i = 0; i < count; i++)
         {
-            try
-            {
-                for (int i = 0; i < count; i++)
-                {
-                    t[i] = DuckDbNative.duckdb_prepared_statement_column_logical_type(Handle.Raw, (ulong)i);
-                    n[i] = (nint)DuckDbNative.duckdb_prepared_statement_column_name(Handle.Raw, (ulong)i);
-                }
+            types[i] = DuckDbNative.duckdb_prepared_statement_column_logical_type(Handle.Raw, (ulong)i);
+            names[i] = (nint)DuckDbNative.duckdb_prepared_statement_column_name(Handle.Raw, (ulong)i);
+        }
 
-                DuckDbNative.duckdb_connection_get_arrow_options(_session.Connection, &options);
-                return DuckDbArrow.BuildSchema(options, t, (byte**)n, count);
-            }
-            finally
+        nint options = 0;
+        DuckDbNative.duckdb_connection_get_arrow_options(_session.Connection, &options);
+        try
+        {
+            return DuckDbArrow.BuildSchemaAndDestroyTypes(options, types, names);
+        }
+        finally
+        {
+            if (options != 0)
             {
-                if (options != 0)
-                {
-                    DuckDbNative.duckdb_destroy_arrow_options(&options);
-                }
-
-                for (int i = 0; i < count; i++)
-                {
-                    if (t[i] != 0)
-                    {
-                        DuckDbNative.duckdb_destroy_logical_type(&t[i]);
-                    }
-                }
+                DuckDbNative.duckdb_destroy_arrow_options(&options);
             }
         }
     }

@@ -146,32 +146,17 @@ internal sealed unsafe class DuckDbQueryResult : IQueryResult
     private Schema ReadSchema()
     {
         int count = checked((int)DuckDbNative.duckdb_column_count(_result));
-        nint[] types = new nint[count];
-        nint[] names = new nint[count];
-        fixed (nint* t = types)
-        fixed (nint* n = names)
-        {
-            try
-            {
-                for (int i = 0; i < count; i++)
-                {
-                    t[i] = DuckDbNative.duckdb_column_logical_type(_result, (ulong)i);
-                    n[i] = (nint)DuckDbNative.duckdb_column_name(_result, (ulong)i);
-                }
 
-                return DuckDbArrow.BuildSchema(_arrowOptions, t, (byte**)n, count);
-            }
-            finally
-            {
-                for (int i = 0; i < count; i++)
-                {
-                    if (t[i] != 0)
-                    {
-                        DuckDbNative.duckdb_destroy_logical_type(&t[i]);
-                    }
-                }
-            }
+        // Runs on every execution: typical column counts need no arrays.
+        Span<nint> types = count <= 32 ? stackalloc nint[count] : new nint[count];
+        Span<nint> names = count <= 32 ? stackalloc nint[count] : new nint[count];
+        for (int i = 0; i < count; i++)
+        {
+            types[i] = DuckDbNative.duckdb_column_logical_type(_result, (ulong)i);
+            names[i] = (nint)DuckDbNative.duckdb_column_name(_result, (ulong)i);
         }
+
+        return DuckDbArrow.BuildSchemaAndDestroyTypes(_arrowOptions, types, names);
     }
 
     /// <summary>INSERT/UPDATE/DELETE/COPY without RETURNING produce one BIGINT "Count" row.</summary>

@@ -51,8 +51,6 @@ public sealed class PgListener : IAsyncDisposable
     /// <summary>The bound address (useful with port 0).</summary>
     public string Endpoint { get; }
 
-    public int ActiveConnections => Volatile.Read(ref _connections);
-
     public void Start()
     {
         _socket.Listen(512);

@@ -114,13 +114,4 @@ internal sealed class InMemoryResult : IQueryResult
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-
-    /// <summary>A one-column, one-row text result, as SHOW returns.</summary>
-    public static InMemoryResult SingleText(string column, string value)
-    {
-        var field = new Field(column, Apache.Arrow.Types.StringType.Default, nullable: true);
-        var schema = new Schema([field], null);
-        var array = new StringArray.Builder().Append(value).Build();
-        return new InMemoryResult(schema, new RecordBatch(schema, [array], 1));
-    }
 }

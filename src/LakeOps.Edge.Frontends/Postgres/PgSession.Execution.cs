@@ -70,6 +70,15 @@ internal sealed partial class PgSession
         ? new Schema([new Field("name", Apache.Arrow.Types.StringType.Default, true), new Field("setting", Apache.Arrow.Types.StringType.Default, true), new Field("description", Apache.Arrow.Types.StringType.Default, true)], null)
         : new Schema([new Field(name, Apache.Arrow.Types.StringType.Default, true)], null);
 
+    /// <summary>In a failed transaction block only statements that end it (or roll back to a savepoint) may run.</summary>
+    private void ThrowIfTransactionFailed(StatementKind kind)
+    {
+        if (_transactionStatus == PgTransactionStatus.Failed && kind is not (StatementKind.Commit or StatementKind.Rollback or StatementKind.RollbackToSavepoint))
+        {
+            throw new EngineException("current transaction is aborted, commands ignored until end of transaction block", SqlStates.InFailedSqlTransaction);
+        }
+    }
+
     /// <summary>
     /// Transaction-state rules the gateway enforces itself, as PostgreSQL does: in a failed
     /// transaction only COMMIT/ROLLBACK run; BEGIN inside a transaction and COMMIT/ROLLBACK outside
@@ -78,10 +87,7 @@ internal sealed partial class PgSession
     private string? ApplyTransactionRules(PgStatement statement)
     {
         StatementKind kind = statement.Info.Kind;
-        if (_transactionStatus == PgTransactionStatus.Failed && kind is not (StatementKind.Commit or StatementKind.Rollback or StatementKind.RollbackToSavepoint))
-        {
-            throw new EngineException("current transaction is aborted, commands ignored until end of transaction block", SqlStates.InFailedSqlTransaction);
-        }
+        ThrowIfTransactionFailed(kind);
 
         if (kind == StatementKind.Begin && _transactionStatus != PgTransactionStatus.Idle)
         {

@@ -98,18 +98,12 @@ internal sealed partial class PgSession
         PgStatement statement = planned;
         if (planned.Kind == PgStatementKind.Engine)
         {
-            if (_transactionStatus == PgTransactionStatus.Failed && planned.Info.Kind is not (Sql.StatementKind.Commit or Sql.StatementKind.Rollback or Sql.StatementKind.RollbackToSavepoint))
-            {
-                throw new EngineException("current transaction is aborted, commands ignored until end of transaction block", SqlStates.InFailedSqlTransaction);
-            }
+            ThrowIfTransactionFailed(planned.Info.Kind);
 
             string engineSql = _engineDialect == SqlDialect.DuckDb ? DuckDbParameterTypes.Apply(planned.EngineSql, parse.ParameterTypeOids) : planned.EngineSql;
             IPreparedStatement prepared = await _engine!.PrepareAsync(engineSql, stopping).ConfigureAwait(false);
-            statement = new PgStatement
+            statement = planned with
             {
-                Sql = planned.Sql,
-                Info = planned.Info,
-                Kind = PgStatementKind.Engine,
                 EngineSql = engineSql,
                 Prepared = prepared,
                 ParameterOids = ParameterOids(parse.ParameterTypeOids, prepared),
@@ -225,9 +219,7 @@ internal sealed partial class PgSession
 
             // Formats are not known before Bind: a statement's RowDescription says text.
             statement.DescribedToClient = true;
-            PgRowEncoder encoder = statement.RentEncoder(statement.ResultSchema, [], _parameters.OutputZone);
-            WriteRowDescription(encoder);
-            statement.ReturnEncoder(statement.ResultSchema, [], _parameters.OutputZone, encoder);
+            WriteRowDescription(PgRowEncoder.Create(statement.ResultSchema, [], _parameters.OutputZone));
             return;
         }
 
@@ -279,8 +271,7 @@ internal sealed partial class PgSession
             try
             {
                 EnsureSameRowTypes(statement, result.Schema);
-                portal.TimeZone = _parameters.OutputZone;
-                encoder = statement.RentEncoder(result.Schema, portal.ResultFormats, portal.TimeZone);
+                encoder = PgRowEncoder.Create(result.Schema, portal.ResultFormats, _parameters.OutputZone);
             }
             catch
             {

@@ -152,7 +152,8 @@ internal sealed partial class PgSession
             return false;
         }
 
-        if (!await TryForwardTimeZoneAsync(cancellationToken).ConfigureAwait(false))
+        // Engine sessions start in UTC; only another zone (pgjdbc sends the JVM's) costs a statement.
+        if (_parameters.OutputZone is not null && !await TryForwardTimeZoneAsync(cancellationToken).ConfigureAwait(false))
         {
             await TrySendFatalAsync(SqlStates.InvalidParameterValue, $"the engine of cluster '{_clusterName}' does not accept time zone \"{_parameters["TimeZone"]}\"").ConfigureAwait(false);
             return false;

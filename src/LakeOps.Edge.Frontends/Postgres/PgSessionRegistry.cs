@@ -5,14 +5,12 @@ namespace LakeOps.Edge.Frontends.Postgres;
 
 /// <summary>
 /// Live sessions by backend process id, so a CancelRequest (which arrives on a new connection)
-/// can find the session it targets. The secret key must match in constant time.
+/// can find the session it targets; its secret key must match.
 /// </summary>
 internal sealed class PgSessionRegistry
 {
     private readonly ConcurrentDictionary<int, PgSession> _sessions = new();
     private int _nextProcessId = RandomNumberGenerator.GetInt32(1000, 1 << 20);
-
-    public int Count => _sessions.Count;
 
     public (int ProcessId, int SecretKey) Register(PgSession session)
     {
@@ -39,6 +37,4 @@ internal sealed class PgSessionRegistry
         session.CancelRunningStatement();
         return true;
     }
-
-    public IEnumerable<PgSession> Sessions => _sessions.Values;
 }

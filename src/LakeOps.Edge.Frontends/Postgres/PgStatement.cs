@@ -1,7 +1,6 @@
 using Apache.Arrow;
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Frontends.Postgres.Catalog;
-using LakeOps.Edge.Protocols.Postgres.Types;
 using LakeOps.Edge.Sql;
 
 namespace LakeOps.Edge.Frontends.Postgres;
@@ -32,12 +31,8 @@ internal enum PgStatementKind
 }
 
 /// <summary>A parsed statement (the unnamed one, a named prepared statement, or one of a simple query).</summary>
-internal sealed class PgStatement : IDisposable
+internal sealed record PgStatement : IDisposable
 {
-    private PgRowEncoder? _cachedEncoder;
-    private short[]? _cachedFormats;
-    private TimeZoneInfo? _cachedZone;
-
     public required string Sql { get; init; }
 
     public required StatementInfo Info { get; init; }
@@ -66,29 +61,6 @@ internal sealed class PgStatement : IDisposable
     /// <summary>True once the client received this statement's RowDescription (drivers then cache it).</summary>
     public bool DescribedToClient { get; set; }
 
-    /// <summary>An encoder for this statement's schema and the given formats, reused when they repeat.</summary>
-    public PgRowEncoder RentEncoder(Schema schema, short[] formats, TimeZoneInfo? timeZone)
-    {
-        PgRowEncoder? cached = _cachedEncoder;
-        if (cached is not null && ReferenceEquals(schema, ResultSchema) && ReferenceEquals(timeZone, _cachedZone) && _cachedFormats.AsSpan().SequenceEqual(formats))
-        {
-            _cachedEncoder = null;
-            return cached;
-        }
-
-        return PgRowEncoder.Create(schema, formats, timeZone);
-    }
-
-    public void ReturnEncoder(Schema schema, short[] formats, TimeZoneInfo? timeZone, PgRowEncoder encoder)
-    {
-        if (ReferenceEquals(schema, ResultSchema))
-        {
-            _cachedEncoder = encoder;
-            _cachedFormats = formats;
-            _cachedZone = timeZone;
-        }
-    }
-
     public void Dispose() => Prepared?.Dispose();
 }
 
@@ -103,9 +75,6 @@ internal sealed class PgPortal : IAsyncDisposable
 
     public required short[] ResultFormats { get; init; }
 
-    /// <summary>The session TimeZone the portal's rows were encoded for.</summary>
-    public TimeZoneInfo? TimeZone { get; set; }
-
     /// <summary>The open result once execution started (Describe or first Execute).</summary>
     public PgResultCursor? Cursor { get; set; }
 
@@ -119,11 +88,6 @@ internal sealed class PgPortal : IAsyncDisposable
         if (Cursor is { } cursor)
         {
             Cursor = null;
-            if (cursor.Encoder is { } encoder)
-            {
-                Statement.ReturnEncoder(cursor.Result.Schema, ResultFormats, TimeZone, encoder);
-            }
-
             await cursor.DisposeAsync().ConfigureAwait(false);
         }
     }

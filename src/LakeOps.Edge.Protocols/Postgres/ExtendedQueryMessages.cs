@@ -146,10 +146,7 @@ public sealed class DescribeMessage
 
     public static DescribeMessage Parse(ReadOnlySpan<byte> body)
     {
-        var reader = new PgReader(body, "Describe");
-        char kind = StatementOrPortal.Read(ref reader);
-        string name = reader.ReadCStringAsString();
-        reader.End();
+        string name = StatementOrPortal.ReadTarget(body, "Describe", out char kind);
         return new DescribeMessage(kind, name);
     }
 }
@@ -194,10 +191,7 @@ public sealed class CloseMessage
 
     public static CloseMessage Parse(ReadOnlySpan<byte> body)
     {
-        var reader = new PgReader(body, "Close");
-        char kind = StatementOrPortal.Read(ref reader);
-        string name = reader.ReadCStringAsString();
-        reader.End();
+        string name = StatementOrPortal.ReadTarget(body, "Close", out char kind);
         return new CloseMessage(kind, name);
     }
 }
@@ -208,14 +202,19 @@ public static class StatementOrPortal
     public const char Statement = 'S';
     public const char Portal = 'P';
 
-    internal static char Read(ref PgReader reader)
+    /// <summary>Parses the whole body of a Describe or Close: the target byte, then the name.</summary>
+    internal static string ReadTarget(ReadOnlySpan<byte> body, string messageName, out char kind)
     {
-        byte kind = reader.ReadByte();
-        if (kind is not ((byte)Statement or (byte)Portal))
+        var reader = new PgReader(body, messageName);
+        byte target = reader.ReadByte();
+        if (target is not ((byte)Statement or (byte)Portal))
         {
-            PgThrow.Malformed(reader.MessageName, "target must be 'S' (statement) or 'P' (portal)");
+            PgThrow.Malformed(messageName, "target must be 'S' (statement) or 'P' (portal)");
         }
 
-        return (char)kind;
+        kind = (char)target;
+        string name = reader.ReadCStringAsString();
+        reader.End();
+        return name;
     }
 }

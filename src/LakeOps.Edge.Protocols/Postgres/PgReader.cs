@@ -30,8 +30,6 @@ public ref struct PgReader
 
     public readonly bool IsAtEnd => _position == _data.Length;
 
-    public readonly string MessageName => _messageName;
-
     /// <summary>Throws "... message is truncated" unless <paramref name="count"/> more bytes are available.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly void Ensure(int count)

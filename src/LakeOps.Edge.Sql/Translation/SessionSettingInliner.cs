@@ -34,7 +34,13 @@ public static class SessionSettingInliner
             // current_setting ( 'name' [, missing_ok] ) — optionally pg_catalog-qualified.
             bool qualified = previous.Kind == SqlTokenKind.Dot;
             previous = token;
-            if (token.Kind != SqlTokenKind.Word || !token.IsName(sql, "current_setting") || qualified && !PrecededByPgCatalog(sql, token))
+            if (token.Kind != SqlTokenKind.Word || !token.IsName(sql, "current_setting"))
+            {
+                continue;
+            }
+
+            int start = qualified ? StartOfQualifier(sql, token) : token.Start;
+            if (start < 0)
             {
                 continue;
             }
@@ -63,13 +69,11 @@ public static class SessionSettingInliner
                 continue;
             }
 
-            string settingName = sql.Substring(name.Start + 1, name.Length - 2).Replace("''", "'", StringComparison.Ordinal);
-            if (gatewaySetting(settingName) is not { } value)
+            if (gatewaySetting(StatementClassifier.Unquote(name.Text(sql), '\'')) is not { } value)
             {
                 continue;
             }
 
-            int start = qualified ? StartOfQualifier(sql, token) : token.Start;
             result ??= new StringBuilder(sql.Length + 16);
             result.Append(sql, copied, start - copied).Append('\'').Append(value.Replace("'", "''", StringComparison.Ordinal)).Append('\'');
             copied = next.End;
@@ -78,8 +82,6 @@ public static class SessionSettingInliner
 
         return result is null ? sql : result.Append(sql, copied, sql.Length - copied).ToString();
     }
-
-    private static bool PrecededByPgCatalog(string sql, SqlToken token) => StartOfQualifier(sql, token) >= 0;
 
     /// <summary>Start of "pg_catalog." before the token, or -1.</summary>
     private static int StartOfQualifier(string sql, SqlToken token)

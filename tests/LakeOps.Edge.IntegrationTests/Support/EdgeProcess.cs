@@ -55,13 +55,22 @@ public sealed class EdgeProcess : IAsyncDisposable
                 return fromEnv;
             }
 
+            return Path.Combine(RepositoryRoot, "artifacts", "publish", "linux-x64", "lakeops-edge");
+        }
+    }
+
+    /// <summary>The checkout the tests run from (the folder holding LakeOps.Edge.sln).</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
             string? dir = AppContext.BaseDirectory;
             while (dir is not null && !File.Exists(Path.Combine(dir, "LakeOps.Edge.sln")))
             {
                 dir = Path.GetDirectoryName(dir);
             }
 
-            return Path.Combine(dir ?? ".", "artifacts", "publish", "linux-x64", "lakeops-edge");
+            return dir ?? throw new InvalidOperationException("LakeOps.Edge.sln not found above " + AppContext.BaseDirectory);
         }
     }
 

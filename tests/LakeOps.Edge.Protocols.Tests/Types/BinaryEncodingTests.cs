@@ -169,29 +169,15 @@ public class BinaryEncodingTests
     public void Nested_lists_are_multidimensional_arrays()
     {
         // array_send('{{1,2},{3,4}}'::int2[])
-        var outer = new ListArray.Builder(new ListType(Int16Type.Default));
-        var inner = (ListArray.Builder)outer.ValueBuilder;
-        var values = (Int16Array.Builder)inner.ValueBuilder;
-        outer.Append();
-        inner.Append();
-        values.Append(1).Append(2);
-        inner.Append();
-        values.Append(3).Append(4);
-        AssertHex(["00000002000000000000001500000002000000010000000200000001000000020001000000020002000000020003000000020004"], Binary(outer.Build()));
+        ListArray outer = NestedList<Int16Array.Builder>(Int16Type.Default, v => v.Append(1).Append(2), v => v.Append(3).Append(4));
+        AssertHex(["00000002000000000000001500000002000000010000000200000001000000020001000000020002000000020003000000020004"], Binary(outer));
     }
 
     [Fact]
     public void Ragged_nested_lists_cannot_be_binary_arrays()
     {
-        var outer = new ListArray.Builder(new ListType(Int32Type.Default));
-        var inner = (ListArray.Builder)outer.ValueBuilder;
-        var values = (Int32Array.Builder)inner.ValueBuilder;
-        outer.Append();
-        inner.Append();
-        values.Append(1).Append(2);
-        inner.Append();
-        values.Append(3);
-        var error = Assert.Throws<Postgres.Types.PgEncodingException>(() => Binary(outer.Build()));
+        ListArray outer = NestedList<Int32Array.Builder>(Int32Type.Default, v => v.Append(1).Append(2), v => v.Append(3));
+        var error = Assert.Throws<Postgres.Types.PgEncodingException>(() => Binary(outer));
         Assert.Equal("2202E", error.SqlState);
     }
 

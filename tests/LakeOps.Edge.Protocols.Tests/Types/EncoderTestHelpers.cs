@@ -129,6 +129,21 @@ internal static class EncoderTestHelpers
         return bytes;
     }
 
+    /// <summary>One row: a list of two inner lists, each filled by its callback (values builder of the inner list).</summary>
+    public static ListArray NestedList<TValues>(IArrowType valueType, Action<TValues> first, Action<TValues> second)
+        where TValues : class
+    {
+        var outer = new ListArray.Builder(new ListType(valueType));
+        var inner = (ListArray.Builder)outer.ValueBuilder;
+        var values = (TValues)inner.ValueBuilder;
+        outer.Append();
+        inner.Append();
+        first(values);
+        inner.Append();
+        second(values);
+        return outer.Build();
+    }
+
     /// <summary>Array data of raw values of a fixed-width type (null entries become SQL NULL).</summary>
     public static ArrayData Raw<T>(IArrowType type, params T?[] values)
         where T : struct

@@ -88,15 +88,8 @@ public class NestedEncodingTests
     [Fact]
     public void Nested_lists_print_nested_braces()
     {
-        var outer = new ListArray.Builder(new ListType(FloatType.Default));
-        var inner = (ListArray.Builder)outer.ValueBuilder;
-        var values = (FloatArray.Builder)inner.ValueBuilder;
-        outer.Append();
-        inner.Append();
-        values.Append(1.5f).Append(2);
-        inner.Append();
-        values.Append(3).Append(4);
-        AssertRows(["{{1.5,2},{3,4}}"], Text(outer.Build()));
+        ListArray outer = NestedList<FloatArray.Builder>(FloatType.Default, v => v.Append(1.5f).Append(2), v => v.Append(3).Append(4));
+        AssertRows(["{{1.5,2},{3,4}}"], Text(outer));
     }
 
     [Fact]

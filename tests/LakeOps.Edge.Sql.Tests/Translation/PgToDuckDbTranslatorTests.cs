@@ -95,21 +95,13 @@ public class PgToDuckDbTranslatorTests
             "SELECT a, b FROM t WHERE a = $1::int4 AND b LIKE 'x%' ORDER BY a LIMIT 10",
             "select count(*) from orders o join customers c on c.id = o.customer_id where o.total > 100",
         ];
-        foreach (string sql in queries)
-        {
-            PgToDuckDbTranslator.Translate(sql);
-        }
-
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++)
+        Assert.Equal(0, Allocations.Of(() =>
         {
             foreach (string sql in queries)
             {
                 PgToDuckDbTranslator.Translate(sql);
             }
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }));
     }
 
     [Fact]

@@ -97,8 +97,7 @@ internal sealed class StructEncoder : TextLikeEncoder<StructArray>
     {
         byte[] raw = Encoding.UTF8.GetBytes(name);
         byte[] buffer = new byte[PgTextEscaping.MaxJsonStringLength(raw.Length) + 2];
-        raw.CopyTo(buffer, 0);
-        int length = PgTextEscaping.QuoteJsonInPlace(buffer, raw.Length);
+        int length = PgTextEscaping.WriteJsonString(raw, buffer);
         buffer[length++] = (byte)':';
         buffer[length++] = (byte)' ';
         return buffer.AsSpan(0, length).ToArray();

@@ -615,17 +615,24 @@ internal static class PgDateTimeParser
     private static bool IsValidDate(long year, int month, int day) =>
         month is >= 1 and <= 12 && day >= 1 && day <= PgDateTimeFormat.DaysInMonth(year, month);
 
-    /// <summary>H[H]:MM[:SS[.fraction]] → microseconds (fraction rounded to microseconds).</summary>
-    private static bool TryParseClock(ReadOnlySpan<char> s, ref int pos, out long micros)
+    /// <summary>The "H:MM" head shared by <see cref="TryParseClock"/> and <see cref="TryParseClockLenient"/>.</summary>
+    private static bool TryReadHoursMinutes(ReadOnlySpan<char> s, ref int pos, int maxHourDigits, int minMinuteDigits, out long hours, out long minutes)
     {
-        micros = 0;
-        if (!TryReadDigits(s, ref pos, 1, 9, out long hours) || pos >= s.Length || s[pos] != ':')
+        minutes = 0;
+        if (!TryReadDigits(s, ref pos, 1, maxHourDigits, out hours) || pos >= s.Length || s[pos] != ':')
         {
             return false;
         }
 
         pos++;
-        if (!TryReadDigits(s, ref pos, 2, 2, out long minutes) || minutes > 59)
+        return TryReadDigits(s, ref pos, minMinuteDigits, 2, out minutes) && minutes <= 59;
+    }
+
+    /// <summary>H[H]:MM[:SS[.fraction]] → microseconds (fraction rounded to microseconds).</summary>
+    private static bool TryParseClock(ReadOnlySpan<char> s, ref int pos, out long micros)
+    {
+        micros = 0;
+        if (!TryReadHoursMinutes(s, ref pos, maxHourDigits: 9, minMinuteDigits: 2, out long hours, out long minutes))
         {
             return false;
         }
@@ -717,13 +724,7 @@ internal static class PgDateTimeParser
     private static bool TryParseClockLenient(ReadOnlySpan<char> s, ref int pos, out long micros)
     {
         micros = 0;
-        if (!TryReadDigits(s, ref pos, 1, 12, out long hours) || pos >= s.Length || s[pos] != ':')
-        {
-            return false;
-        }
-
-        pos++;
-        if (!TryReadDigits(s, ref pos, 1, 2, out long minutes) || minutes > 59)
+        if (!TryReadHoursMinutes(s, ref pos, maxHourDigits: 12, minMinuteDigits: 1, out long hours, out long minutes))
         {
             return false;
         }
