@@ -14,9 +14,10 @@ internal static class Cli
           run --config FILE [--log-level debug|info|warn|error]
                                  start the gateway (SIGHUP reloads FILE, SIGTERM/SIGINT drain and stop)
           validate --config FILE check FILE; prints every error with its YAML path, exit code 1 if any
-          hash-password [--md5 USER]
+          hash-password [--md5 USER | --mysql-native]
                                  read a password from stdin and print the SCRAM-SHA-256 verifier
-                                 (or, with --md5 USER, the md5 hash) to put under users.NAME in the config
+                                 (or, with --md5 USER, the md5 hash; with --mysql-native, the
+                                 mysql_native_password hash) to put under users.NAME in the config
           version                print the version
         """;
 
@@ -104,7 +105,10 @@ internal static class Cli
             throw new UsageException("hash-password reads the password from the first line of stdin; it was empty");
         }
 
-        Console.Out.WriteLine(md5User is null ? PasswordHashing.CreateScramVerifier(password) : PasswordHashing.CreateMd5(md5User, password));
+        string hash = md5User is not null ? PasswordHashing.CreateMd5(md5User, password)
+            : args.Contains("--mysql-native") ? MySqlNativePassword.Hash(password)
+            : PasswordHashing.CreateScramVerifier(password);
+        Console.Out.WriteLine(hash);
         return 0;
     }
 

@@ -13,6 +13,25 @@ public sealed class CliTests
         Assert.Matches(@"^lakeops-edge \d+\.\d+\.\d+", result.StdOut);
     }
 
+    [Theory]
+    [InlineData(new string[0])]
+    [InlineData(new[] { "--md5", "alice" })]
+    [InlineData(new[] { "--mysql-native" })]
+    public async Task Hash_password_prints_a_hash_the_config_accepts(string[] options)
+    {
+        Tools.Result result = await Tools.RunAsync(EdgeProcess.BinaryPath, ["hash-password", .. options], stdin: "s3cret\n");
+        Assert.True(result.ExitCode == 0, result.All);
+        string hash = result.StdOut.Trim();
+
+        bool valid = options switch
+        {
+            [] => LakeOps.Edge.Core.Security.ScramVerifier.TryParse(hash, out var verifier) && verifier!.VerifyPassword("s3cret"),
+            ["--md5", _] => hash == LakeOps.Edge.Core.Security.Md5Password.Hash("alice", "s3cret"),
+            _ => hash == LakeOps.Edge.Core.Security.MySqlNativePassword.Hash("s3cret"),
+        };
+        Assert.True(valid, hash);
+    }
+
     [Fact]
     public async Task Validate_accepts_the_default_config()
     {

@@ -13,15 +13,17 @@ namespace LakeOps.Edge.Core.Config;
 internal sealed class ConfigBinder
 {
     private static readonly string[] RootKeys = ["server", "listeners", "users", "clusters", "groups", "routing"];
-    private static readonly string[] ServerKeys = ["postgres_server_version", "shutdown_timeout"];
+    private static readonly string[] ServerKeys = ["postgres_server_version", "mysql_server_version", "shutdown_timeout"];
     private static readonly string[] ListenerKeys = ["protocol", "address", "auth", "tls", "limits"];
     private static readonly string[] TlsKeys = ["certificate", "key", "required"];
     private static readonly string[] ListenerLimitKeys = ["max_connections", "max_message_size", "login_timeout", "idle_in_transaction_timeout", "idle_timeout"];
-    private static readonly string[] UserKeys = ["scram", "md5"];
-    private static readonly string[] ClusterKeys = ["engine", "duckdb", "limits"];
+    private static readonly string[] UserKeys = ["scram", "md5", "mysql_native"];
+    private static readonly string[] ClusterKeys = ["engine", "duckdb", "postgres", "mysql", "pool", "limits"];
+    private static readonly string[] RemoteKeys = ["host", "port", "user", "password", "database", "tls", "ca_file"];
+    private static readonly string[] PoolKeys = ["min_size", "max_size", "idle_timeout", "max_lifetime", "connect_timeout", "health_check_after_idle"];
     private static readonly string[] DuckDbKeys = ["path", "read_only", "threads", "memory_limit"];
     private static readonly string[] ClusterLimitKeys = ["max_sessions", "query_timeout"];
-    private static readonly string[] GroupKeys = ["clusters"];
+    private static readonly string[] GroupKeys = ["clusters", "statement_timeout"];
     private static readonly string[] RoutingKeys = ["default_group", "fallback_to_default"];
 
     private const int MinMessageSize = 1024;
@@ -79,6 +81,7 @@ internal sealed class ConfigBinder
         return new ServerConfig
         {
             PostgresServerVersion = _y.Optional(map, "postgres_server_version", path, defaults.PostgresServerVersion, TryParseServerVersion),
+            MySqlServerVersion = _y.Optional(map, "mysql_server_version", path, defaults.MySqlServerVersion, TryParseServerVersion),
             ShutdownTimeout = _y.Optional(map, "shutdown_timeout", path, defaults.ShutdownTimeout, ConfigValues.TryParseDuration),
         };
     }
@@ -97,12 +100,18 @@ internal sealed class ConfigBinder
             error = Md5Password.IsWellFormed(text) ? null : "an md5 hash is 'md5' followed by 32 lowercase hex digits (see 'lakeops-edge hash-password --md5 USER')";
             return error is null;
         });
-        if (scram is null && md5 is null && _y.ErrorCount == errorsBefore)
+        string? mysqlNative = _y.Optional<string?>(map, "mysql_native", path, null, static (string text, out string? value, out string? error) =>
         {
-            _y.Error(path, "needs a password verifier: 'scram' and/or 'md5' (create one with 'lakeops-edge hash-password')", map);
+            value = text;
+            error = MySqlNativePassword.IsWellFormed(text) ? null : "a mysql_native hash is '*' followed by 40 uppercase hex digits (see 'lakeops-edge hash-password')";
+            return error is null;
+        });
+        if (scram is null && md5 is null && mysqlNative is null && _y.ErrorCount == errorsBefore)
+        {
+            _y.Error(path, "needs a password verifier: 'scram', 'md5' and/or 'mysql_native' (create them with 'lakeops-edge hash-password')", map);
         }
 
-        return new UserConfig { Name = name, ScramVerifier = scram, Md5Hash = md5 };
+        return new UserConfig { Name = name, ScramVerifier = scram, Md5Hash = md5, MySqlNativeHash = mysqlNative };
     }
 
     private ListenerConfig? BindListener(string name, YamlMappingNode map, string path)
@@ -110,8 +119,18 @@ internal sealed class ConfigBinder
         ListenerProtocol protocol = _y.Required(map, "protocol", path, ListenerProtocol.Postgres, ConfigValues.TryParseProtocol);
         IPEndPoint? endpoint = _y.Required<IPEndPoint?>(map, "address", path, null, ConfigValues.TryParseEndpoint);
         int errorsBefore = _y.ErrorCount;
-        AuthMethod auth = _y.Optional(map, "auth", path, AuthMethod.ScramSha256, ConfigValues.TryParseAuth);
+        AuthMethod defaultAuth = protocol == ListenerProtocol.MySql ? AuthMethod.CachingSha2Password : AuthMethod.ScramSha256;
+        AuthMethod auth = _y.Optional(map, "auth", path, defaultAuth, ConfigValues.TryParseAuth);
         bool authValid = _y.ErrorCount == errorsBefore;
+        if (authValid && !AuthFits(protocol, auth))
+        {
+            string allowed = protocol == ListenerProtocol.MySql
+                ? "trust, mysql_native_password or caching_sha2_password"
+                : "trust, cleartext, md5 or scram-sha-256";
+            _y.Error(YamlBinder.Join(path, "auth"), $"auth '{ConfigValues.Name(auth)}' does not exist for a {(protocol == ListenerProtocol.MySql ? "mysql" : "postgres")} listener (use {allowed})", YamlBinder.Get(map, "auth"));
+            authValid = false;
+        }
+
         var listener = new ListenerConfig
         {
             Name = name,
@@ -124,6 +143,13 @@ internal sealed class ConfigBinder
         _listenerNodes.Add((listener, endpoint is not null, authValid, YamlBinder.Get(map, "auth"), YamlBinder.Get(map, "address")));
         return listener;
     }
+
+    private static bool AuthFits(ListenerProtocol protocol, AuthMethod auth) => auth switch
+    {
+        AuthMethod.Trust => true,
+        AuthMethod.MySqlNativePassword or AuthMethod.CachingSha2Password => protocol == ListenerProtocol.MySql,
+        _ => protocol == ListenerProtocol.Postgres,
+    };
 
     private TlsConfig? BindTls(YamlMappingNode listener, string listenerPath)
     {
@@ -171,7 +197,109 @@ internal sealed class ConfigBinder
             duckDb ??= new DuckDbOptions();
         }
 
-        return new ClusterConfig { Name = name, Engine = engine, DuckDb = duckDb, Limits = BindClusterLimits(map, path) };
+        RemoteEngineOptions? remote = null;
+        foreach ((string key, EngineKind kind, int defaultPort, string defaultUser) in RemoteSections)
+        {
+            YamlNode? section = YamlBinder.Get(map, key);
+            if (section is not null && kind != engine)
+            {
+                _y.Error(YamlBinder.Join(path, key), $"section '{key}' belongs to engine '{key}', but this cluster's engine is not '{key}'", section);
+            }
+            else if (kind == engine)
+            {
+                remote = BindRemote(map, path, key, defaultPort, defaultUser);
+            }
+        }
+
+        YamlNode? poolNode = YamlBinder.Get(map, "pool");
+        if (poolNode is not null && remote is null)
+        {
+            _y.Error(YamlBinder.Join(path, "pool"), "a pool applies only to network engines (postgres, mysql)", poolNode);
+        }
+
+        return new ClusterConfig { Name = name, Engine = engine, DuckDb = duckDb, Remote = remote, Pool = BindPool(map, path), Limits = BindClusterLimits(map, path) };
+    }
+
+    private static readonly (string Key, EngineKind Kind, int DefaultPort, string DefaultUser)[] RemoteSections =
+    [
+        ("postgres", EngineKind.Postgres, 5432, "postgres"),
+        ("mysql", EngineKind.MySql, 3306, "root"),
+    ];
+
+    private RemoteEngineOptions? BindRemote(YamlMappingNode cluster, string clusterPath, string key, int defaultPort, string defaultUser)
+    {
+        string path = YamlBinder.Join(clusterPath, key);
+        YamlNode? node = YamlBinder.Get(cluster, key);
+        int errorsBefore = _y.ErrorCount;
+        YamlMappingNode? map = _y.AsMapping(node, path);
+        if (map is null)
+        {
+            if (_y.ErrorCount == errorsBefore)
+            {
+                _y.Error(clusterPath, $"engine '{key}' needs a '{key}' section with at least 'host'", node ?? cluster);
+            }
+
+            return null;
+        }
+
+        _y.CheckKeys(map, path, RemoteKeys);
+        EngineTlsMode tls = _y.Optional(map, "tls", path, EngineTlsMode.Disable, ConfigValues.TryParseEngineTls);
+        return new RemoteEngineOptions
+        {
+            Host = _y.Required(map, "host", path, string.Empty, static (string text, out string value, out string? error) =>
+            {
+                value = text.Trim();
+                error = value.Length == 0 ? "must be a host name or address" : null;
+                return error is null;
+            }),
+            Port = _y.Int(map, "port", path, defaultPort, 1, 65535),
+            User = _y.Optional(map, "user", path, defaultUser, static (string text, out string value, out string? error) =>
+            {
+                value = text;
+                error = text.Length == 0 ? "must not be empty" : null;
+                return error is null;
+            }),
+            Password = _y.Optional(map, "password", path, string.Empty, AnyText),
+            Database = _y.Optional(map, "database", path, string.Empty, AnyText),
+            Tls = tls,
+            CaFile = _y.Optional<string?>(map, "ca_file", path, null, ReadableFile),
+        };
+    }
+
+    private static bool AnyText(string text, out string value, out string? error)
+    {
+        value = text;
+        error = null;
+        return true;
+    }
+
+    private PoolOptions BindPool(YamlMappingNode cluster, string clusterPath)
+    {
+        string path = YamlBinder.Join(clusterPath, "pool");
+        YamlMappingNode? map = _y.AsMapping(YamlBinder.Get(cluster, "pool"), path);
+        var defaults = new PoolOptions();
+        if (map is null)
+        {
+            return defaults;
+        }
+
+        _y.CheckKeys(map, path, PoolKeys);
+        int maxSize = _y.Int(map, "max_size", path, defaults.MaxSize, 1, 100_000);
+        int minSize = _y.Int(map, "min_size", path, defaults.MinSize, 0, 100_000);
+        if (minSize > maxSize)
+        {
+            _y.Error(YamlBinder.Join(path, "min_size"), $"min_size {minSize} is larger than max_size {maxSize}", YamlBinder.Get(map, "min_size"));
+        }
+
+        return new PoolOptions
+        {
+            MinSize = minSize,
+            MaxSize = maxSize,
+            IdleTimeout = _y.Optional(map, "idle_timeout", path, defaults.IdleTimeout, ConfigValues.TryParseDuration),
+            MaxLifetime = _y.Optional(map, "max_lifetime", path, defaults.MaxLifetime, ConfigValues.TryParseDuration),
+            ConnectTimeout = _y.Optional(map, "connect_timeout", path, defaults.ConnectTimeout, TryParsePositiveDuration),
+            HealthCheckAfterIdle = _y.Optional(map, "health_check_after_idle", path, defaults.HealthCheckAfterIdle, ConfigValues.TryParseDuration),
+        };
     }
 
     private DuckDbOptions? BindDuckDb(YamlMappingNode cluster, string clusterPath)
@@ -241,6 +369,8 @@ internal sealed class ConfigBinder
             return new GroupConfig { Name = name, Clusters = members };
         }
 
+        TimeSpan statementTimeout = _y.Optional(map, "statement_timeout", path, TimeSpan.Zero, ConfigValues.TryParseDuration);
+
         if (sequence.Children.Count == 0)
         {
             _y.Error(listPath, "must list at least one cluster", sequence);
@@ -273,7 +403,7 @@ internal sealed class ConfigBinder
             }
         }
 
-        return new GroupConfig { Name = name, Clusters = members.AsReadOnly() };
+        return new GroupConfig { Name = name, Clusters = members.AsReadOnly(), StatementTimeout = statementTimeout };
     }
 
     private RoutingConfig BindRouting(YamlMappingNode root, FrozenDictionary<string, GroupConfig> groups)
@@ -334,6 +464,8 @@ internal sealed class ConfigBinder
                 {
                     AuthMethod.ScramSha256 => "at least one user with a 'scram' verifier",
                     AuthMethod.Md5 => "at least one user with an 'md5' hash",
+                    AuthMethod.MySqlNativePassword => "at least one user with a 'mysql_native' hash",
+                    AuthMethod.CachingSha2Password => "at least one user with a 'scram' verifier (caching_sha2_password checks passwords against it)",
                     _ => "at least one user",
                 };
                 string hint = authNode is null ? " (scram-sha-256 is the default when 'auth' is not set)" : string.Empty;
@@ -357,8 +489,9 @@ internal sealed class ConfigBinder
         {
             bool usable = auth switch
             {
-                AuthMethod.ScramSha256 => user.ScramVerifier is not null,
+                AuthMethod.ScramSha256 or AuthMethod.CachingSha2Password => user.ScramVerifier is not null,
                 AuthMethod.Md5 => user.Md5Hash is not null,
+                AuthMethod.MySqlNativePassword => user.MySqlNativeHash is not null,
                 _ => user.ScramVerifier is not null || user.Md5Hash is not null,
             };
             if (usable)
@@ -478,7 +611,7 @@ internal sealed class ConfigBinder
         value = text.Trim();
         if (value.Length == 0 || !char.IsAsciiDigit(value[0]))
         {
-            error = $"'{text}' is not a PostgreSQL version; use e.g. \"15.0\" (clients parse it)";
+            error = $"'{text}' is not a version; it must start with digits, e.g. \"15.0\" or \"8.0.36\" (clients parse it)";
             return false;
         }
 

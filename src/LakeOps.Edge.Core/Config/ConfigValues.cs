@@ -208,7 +208,7 @@ internal static class ConfigValues
         IPAddress.IsLoopback(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address);
 
     public static bool TryParseProtocol(string text, out ListenerProtocol value, out string? error) =>
-        TryParseKeyword(text, out value, out error, "protocol", ("postgres", ListenerProtocol.Postgres));
+        TryParseKeyword(text, out value, out error, "protocol", ("postgres", ListenerProtocol.Postgres), ("mysql", ListenerProtocol.MySql));
 
     public static bool TryParseAuth(string text, out AuthMethod value, out string? error) =>
         TryParseKeyword(
@@ -219,10 +219,23 @@ internal static class ConfigValues
             ("trust", AuthMethod.Trust),
             ("cleartext", AuthMethod.Cleartext),
             ("md5", AuthMethod.Md5),
-            ("scram-sha-256", AuthMethod.ScramSha256));
+            ("scram-sha-256", AuthMethod.ScramSha256),
+            ("mysql_native_password", AuthMethod.MySqlNativePassword),
+            ("caching_sha2_password", AuthMethod.CachingSha2Password));
 
     public static bool TryParseEngine(string text, out EngineKind value, out string? error) =>
-        TryParseKeyword(text, out value, out error, "engine", ("duckdb", EngineKind.DuckDb));
+        TryParseKeyword(text, out value, out error, "engine", ("duckdb", EngineKind.DuckDb), ("postgres", EngineKind.Postgres), ("mysql", EngineKind.MySql));
+
+    public static bool TryParseEngineTls(string text, out EngineTlsMode value, out string? error) =>
+        TryParseKeyword(
+            text,
+            out value,
+            out error,
+            "tls mode",
+            ("disable", EngineTlsMode.Disable),
+            ("prefer", EngineTlsMode.Prefer),
+            ("require", EngineTlsMode.Require),
+            ("verify-full", EngineTlsMode.VerifyFull));
 
     /// <summary>The config spelling of an auth method (for messages).</summary>
     public static string Name(AuthMethod method) => method switch
@@ -230,6 +243,8 @@ internal static class ConfigValues
         AuthMethod.Trust => "trust",
         AuthMethod.Cleartext => "cleartext",
         AuthMethod.Md5 => "md5",
+        AuthMethod.MySqlNativePassword => "mysql_native_password",
+        AuthMethod.CachingSha2Password => "caching_sha2_password",
         _ => "scram-sha-256",
     };
 

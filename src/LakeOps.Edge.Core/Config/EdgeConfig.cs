@@ -31,6 +31,9 @@ public sealed record ServerConfig
     /// <summary>Version reported to PostgreSQL clients as server_version (clients pick catalog queries by it).</summary>
     public string PostgresServerVersion { get; init; } = "15.0";
 
+    /// <summary>Version reported to MySQL clients in the handshake and as @@version (connectors pick features by it).</summary>
+    public string MySqlServerVersion { get; init; } = "8.0.36-LakeOps-Edge";
+
     /// <summary>How long a graceful shutdown waits for sessions to finish.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }
@@ -38,6 +41,7 @@ public sealed record ServerConfig
 public enum ListenerProtocol
 {
     Postgres,
+    MySql,
 }
 
 public enum AuthMethod
@@ -47,6 +51,15 @@ public enum AuthMethod
     Cleartext,
     Md5,
     ScramSha256,
+
+    /// <summary>MySQL: SHA1 challenge-response against the user's mysql_native hash.</summary>
+    MySqlNativePassword,
+
+    /// <summary>
+    /// MySQL 8 default: SHA-256 challenge-response from an in-memory cache, filled by one full
+    /// authentication (password over TLS or RSA) checked against the user's SCRAM verifier.
+    /// </summary>
+    CachingSha2Password,
 }
 
 /// <summary>A front door: one protocol on one address.</summary>
@@ -92,11 +105,18 @@ public sealed record UserConfig
 
     /// <summary>"md5" + hex(md5(password + username)) as PostgreSQL stores it.</summary>
     public string? Md5Hash { get; init; }
+
+    /// <summary>"*" + HEX(SHA1(SHA1(password))) as MySQL stores mysql_native_password.</summary>
+    public string? MySqlNativeHash { get; init; }
 }
 
 public enum EngineKind
 {
     DuckDb,
+    Postgres,
+
+    /// <summary>Any MySQL-wire engine: MySQL, MariaDB, StarRocks, Doris, TiDB.</summary>
+    MySql,
 }
 
 /// <summary>An engine instance.</summary>
@@ -108,7 +128,78 @@ public sealed record ClusterConfig
 
     public DuckDbOptions? DuckDb { get; init; }
 
+    /// <summary>Where and as whom to connect; set for network engines (postgres, mysql).</summary>
+    public RemoteEngineOptions? Remote { get; init; }
+
+    /// <summary>Server connection pool of a network engine.</summary>
+    public PoolOptions Pool { get; init; } = new();
+
     public ClusterLimits Limits { get; init; } = new();
+}
+
+/// <summary>TLS from Edge to an engine.</summary>
+public enum EngineTlsMode
+{
+    /// <summary>Plain TCP.</summary>
+    Disable,
+
+    /// <summary>TLS when the server offers it, plain otherwise; the certificate is not verified.</summary>
+    Prefer,
+
+    /// <summary>TLS or fail; the certificate is not verified (use verify-full to check it).</summary>
+    Require,
+
+    /// <summary>TLS with the server certificate checked against the system roots (or ca_file) and the host name.</summary>
+    VerifyFull,
+}
+
+/// <summary>A network engine's address and the credentials Edge uses for it (clients never see them).</summary>
+public sealed record RemoteEngineOptions
+{
+    public required string Host { get; init; }
+
+    public required int Port { get; init; }
+
+    public required string User { get; init; }
+
+    /// <summary>Sent with whatever method the server asks for (SCRAM, md5, cleartext, mysql_native, caching_sha2).</summary>
+    public string Password { get; init; } = "";
+
+    /// <summary>Database (PostgreSQL) or default schema (MySQL); empty means the server's default.</summary>
+    public string Database { get; init; } = "";
+
+    public EngineTlsMode Tls { get; init; } = EngineTlsMode.Disable;
+
+    /// <summary>CA bundle for verify-full; null uses the system roots.</summary>
+    public string? CaFile { get; init; }
+}
+
+/// <summary>
+/// Server connections of one cluster. Transaction pooling: a client holds a server connection
+/// for one transaction (or one statement outside a transaction), then it goes back to the pool.
+/// </summary>
+public sealed record PoolOptions
+{
+    /// <summary>Connections opened at start and kept open.</summary>
+    public int MinSize { get; init; }
+
+    /// <summary>Most server connections at once; borrowers beyond it wait (up to connect_timeout).</summary>
+    public int MaxSize { get; init; } = 64;
+
+    /// <summary>Idle connections above min_size close after this long. Zero keeps them.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Connections are closed (when returned) after this age. Zero means no limit.</summary>
+    public TimeSpan MaxLifetime { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>Limit for opening a connection, and for waiting for a free one when the pool is full.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// A connection idle for longer than this is checked (a round trip) before it is lent out.
+    /// Zero checks on every borrow; it costs one round trip per transaction.
+    /// </summary>
+    public TimeSpan HealthCheckAfterIdle { get; init; } = TimeSpan.FromSeconds(30);
 }
 
 public sealed record DuckDbOptions
@@ -140,6 +231,9 @@ public sealed record GroupConfig
     public required string Name { get; init; }
 
     public required IReadOnlyList<string> Clusters { get; init; }
+
+    /// <summary>Longest a statement of this group may run before it is cancelled. Zero disables the limit.</summary>
+    public TimeSpan StatementTimeout { get; init; } = TimeSpan.Zero;
 }
 
 /// <summary>

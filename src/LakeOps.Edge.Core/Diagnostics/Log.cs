@@ -76,4 +76,10 @@ public enum EventId
     SessionTimeout = 2004,
     CancelRequested = 2010,
     TlsFailed = 2020,
+
+    // 2100-2199: MySQL front door sessions; 2200-2299: same-protocol passthrough.
+    // 3000-3099: server connection pools and network engines.
+    PoolConnectFailed = 3000,
+    PoolConnectionDropped = 3001,
+    PoolWarmUpFailed = 3002,
 }

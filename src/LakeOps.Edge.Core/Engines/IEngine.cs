@@ -21,6 +21,7 @@ public enum SqlDialect
 {
     Postgres,
     DuckDb,
+    MySql,
 }
 
 /// <summary>

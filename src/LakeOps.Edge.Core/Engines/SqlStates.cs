@@ -5,6 +5,8 @@ public static class SqlStates
 {
     public const string SuccessfulCompletion = "00000";
     public const string ConnectionException = "08000";
+    public const string ConnectionFailure = "08006";
+    public const string ClientUnableToConnect = "08001";
     public const string ProtocolViolation = "08P01";
     public const string FeatureNotSupported = "0A000";
     public const string InvalidTransactionState = "25000";

@@ -499,8 +499,8 @@ public class ConfigLoaderTests
     }
 
     [Theory]
-    [InlineData("protocol: mysql", "listeners.pg.protocol", "unknown protocol 'mysql' (expected one of: postgres)")]
-    [InlineData("auth: password", "listeners.pg.auth", "unknown auth method 'password' (expected one of: trust, cleartext, md5, scram-sha-256)")]
+    [InlineData("protocol: http", "listeners.pg.protocol", "unknown protocol 'http' (expected one of: postgres, mysql)")]
+    [InlineData("auth: password", "listeners.pg.auth", "unknown auth method 'password' (expected one of: trust, cleartext, md5, scram-sha-256, mysql_native_password, caching_sha2_password)")]
     [InlineData("address: db.example.com:5432", "listeners.pg.address", "'db.example.com' is not an IP address")]
     public void Listener_values_are_checked(string line, string path, string expected)
     {
@@ -570,7 +570,7 @@ public class ConfigLoaderTests
     }
 
     [Theory]
-    [InlineData("engine: spark", "clusters.duck.engine", "unknown engine 'spark' (expected one of: duckdb)")]
+    [InlineData("engine: spark", "clusters.duck.engine", "unknown engine 'spark' (expected one of: duckdb, postgres, mysql)")]
     [InlineData("limits: { max_sessions: 0 }", "clusters.duck.limits.max_sessions", "0 is out of range (1 to 1000000)")]
     [InlineData("limits: { query_timeout: 100d }", "clusters.duck.limits.query_timeout", "too long (at most 24d)")]
     [InlineData("duckdb: { memory_limit: lots }", "clusters.duck.duckdb.memory_limit", "'lots' is not a size")]
@@ -593,9 +593,9 @@ public class ConfigLoaderTests
     }
 
     [Theory]
-    [InlineData("postgres_server_version: abc", "server.postgres_server_version", "is not a PostgreSQL version")]
+    [InlineData("postgres_server_version: abc", "server.postgres_server_version", "is not a version")]
     [InlineData("shutdown_timeout: soon", "server.shutdown_timeout", "is not a duration")]
-    [InlineData("color: red", "server.color", "unknown key 'color' (expected one of: postgres_server_version, shutdown_timeout)")]
+    [InlineData("color: red", "server.color", "unknown key 'color' (expected one of: postgres_server_version, mysql_server_version, shutdown_timeout)")]
     public void Server_values_are_checked(string line, string path, string expected)
     {
         Assert.Contains(expected, ErrorAt(LoadErrors(With("server:\n  " + line)), path).Message, StringComparison.Ordinal);
