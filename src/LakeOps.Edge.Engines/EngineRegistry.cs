@@ -2,6 +2,8 @@ using System.Collections.Frozen;
 using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Engines.DuckDb;
+using LakeOps.Edge.Engines.MySql;
+using LakeOps.Edge.Engines.Postgres;
 
 namespace LakeOps.Edge.Engines;
 
@@ -45,6 +47,8 @@ public sealed class EngineRegistry : IEngineProvider, IAsyncDisposable
         return cluster.Engine switch
         {
             EngineKind.DuckDb => new DuckDbEngine(cluster),
+            EngineKind.Postgres => new PostgresEngine(cluster),
+            EngineKind.MySql => new MySqlEngine(cluster),
             _ => throw new NotSupportedException($"engine kind {cluster.Engine} is not supported"),
         };
     }

@@ -6,6 +6,7 @@ using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Diagnostics;
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Engines;
+using LakeOps.Edge.Frontends.MySql;
 using LakeOps.Edge.Frontends.Postgres;
 
 namespace LakeOps.Edge;
@@ -42,10 +43,19 @@ internal static class GatewayHost
         }
 
         var listeners = new List<PgListener>();
+        var mysqlListeners = new List<MySqlListener>();
         try
         {
             foreach (ListenerConfig listener in config.Listeners)
             {
+                if (listener.Protocol == ListenerProtocol.MySql)
+                {
+                    var mysql = new MySqlListener(listener, store, engines);
+                    mysqlListeners.Add(mysql);
+                    mysql.Start();
+                    continue;
+                }
+
                 var pg = new PgListener(listener, store, engines);
                 listeners.Add(pg);
                 pg.Start();
@@ -55,6 +65,11 @@ internal static class GatewayHost
         {
             Log.Error(EventId.Stopping, $"cannot start listener: {ex.Message}");
             foreach (PgListener started in listeners)
+            {
+                await started.DisposeAsync().ConfigureAwait(false);
+            }
+
+            foreach (MySqlListener started in mysqlListeners)
             {
                 await started.DisposeAsync().ConfigureAwait(false);
             }
@@ -74,8 +89,13 @@ internal static class GatewayHost
         Log.Info(EventId.Stopping, "stopping: no new connections, waiting for sessions to finish");
         SystemdNotify("STOPPING=1");
         TimeSpan timeout = store.Current.Server.ShutdownTimeout;
-        await Task.WhenAll(listeners.Select(l => l.StopAsync(timeout))).ConfigureAwait(false);
+        await Task.WhenAll(listeners.Select(l => l.StopAsync(timeout)).Concat(mysqlListeners.Select(l => l.StopAsync(timeout)))).ConfigureAwait(false);
         foreach (PgListener listener in listeners)
+        {
+            await listener.DisposeAsync().ConfigureAwait(false);
+        }
+
+        foreach (MySqlListener listener in mysqlListeners)
         {
             await listener.DisposeAsync().ConfigureAwait(false);
         }

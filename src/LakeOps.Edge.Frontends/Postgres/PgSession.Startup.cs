@@ -6,6 +6,7 @@ using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Diagnostics;
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Core.Security;
+using LakeOps.Edge.Engines.Postgres;
 using LakeOps.Edge.Protocols.Postgres;
 using LakeOps.Edge.Routing;
 
@@ -131,6 +132,18 @@ internal sealed partial class PgSession
             return false;
         }
 
+        (IEngine? engine, GroupConfig? group) = await ResolveEngineAsync().ConfigureAwait(false);
+        if (engine is null || group is null)
+        {
+            return false;
+        }
+
+        if (engine is PostgresEngine postgres)
+        {
+            // Same protocol on both sides: frames are forwarded (PgSession.Passthrough.cs).
+            return await StartPassthroughAsync(postgres, group, packet, cancellationToken).ConfigureAwait(false);
+        }
+
         _parameters = new PgSessionParameters(_config.Server.PostgresServerVersion, _user, applicationName);
         foreach (KeyValuePair<string, string> parameter in packet.Parameters)
         {
@@ -147,7 +160,7 @@ internal sealed partial class PgSession
             }
         }
 
-        if (!await OpenEngineSessionAsync(applicationName, cancellationToken).ConfigureAwait(false))
+        if (!await OpenEngineSessionAsync(engine, applicationName, cancellationToken).ConfigureAwait(false))
         {
             return false;
         }
@@ -354,13 +367,14 @@ internal sealed partial class PgSession
         return true;
     }
 
-    private async ValueTask<bool> OpenEngineSessionAsync(string applicationName, CancellationToken cancellationToken)
+    /// <summary>Routes the database name to a group and picks its cluster's engine; null (after a FATAL) when there is none.</summary>
+    private async ValueTask<(IEngine? Engine, GroupConfig? Group)> ResolveEngineAsync()
     {
         RouteDecision route = DatabaseRouter.Route(_config, _database);
         if (route.Group is null)
         {
             await TrySendFatalAsync(SqlStates.InvalidCatalogName, route.Reason).ConfigureAwait(false);
-            return false;
+            return (null, null);
         }
 
         _clusterName = _balancer.Pick(route.Group);
@@ -368,9 +382,14 @@ internal sealed partial class PgSession
         if (engine is null)
         {
             await TrySendFatalAsync(SqlStates.CannotConnectNow, $"cluster '{_clusterName}' of group '{route.Group.Name}' is not running").ConfigureAwait(false);
-            return false;
+            return (null, null);
         }
 
+        return (engine, route.Group);
+    }
+
+    private async ValueTask<bool> OpenEngineSessionAsync(IEngine engine, string applicationName, CancellationToken cancellationToken)
+    {
         try
         {
             _engine = await engine.OpenSessionAsync(new EngineSessionOptions(_user, _database, applicationName), cancellationToken).ConfigureAwait(false);

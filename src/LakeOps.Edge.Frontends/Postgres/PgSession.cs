@@ -69,7 +69,14 @@ internal sealed partial class PgSession
                 return;
             }
 
-            await MessageLoopAsync(stopping).ConfigureAwait(false);
+            if (_passthrough is not null)
+            {
+                await _passthrough.RunAsync(stopping).ConfigureAwait(false);
+            }
+            else
+            {
+                await MessageLoopAsync(stopping).ConfigureAwait(false);
+            }
         }
         catch (PgProtocolException ex)
         {
@@ -85,6 +92,7 @@ internal sealed partial class PgSession
     /// <summary>Called from the cancel path (another connection): interrupts the running statement.</summary>
     public void CancelRunningStatement()
     {
+        _passthrough?.Cancel();
         if (_statementRunning)
         {
             _engine?.Cancel();

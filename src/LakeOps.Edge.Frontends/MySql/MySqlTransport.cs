@@ -1,0 +1,165 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+
+namespace LakeOps.Edge.Frontends.MySql;
+
+/// <summary>
+/// The byte pipes of one MySQL client connection: plain TCP at first, TLS after an SSLRequest. Unlike
+/// PostgreSQL, a MySQL client does not wait for an answer to its SSLRequest: the TLS ClientHello may
+/// already sit in the read buffer, so the upgrade hands those bytes to the TLS stream first.
+/// </summary>
+internal sealed class MySqlTransport : IAsyncDisposable
+{
+    private static readonly StreamPipeReaderOptions ReaderOptions = new(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true);
+    private static readonly StreamPipeWriterOptions WriterOptions = new(minimumBufferSize: 16 * 1024, leaveOpen: true);
+
+    private readonly Socket _socket;
+    private Stream _stream;
+
+    public MySqlTransport(Socket socket)
+    {
+        _socket = socket;
+        _socket.NoDelay = true;
+        _stream = new NetworkStream(socket, ownsSocket: false);
+        Reader = PipeReader.Create(_stream, ReaderOptions);
+        Writer = PipeWriter.Create(_stream, WriterOptions);
+    }
+
+    public PipeReader Reader { get; private set; }
+
+    public PipeWriter Writer { get; private set; }
+
+    public bool IsTls { get; private set; }
+
+    public string RemoteEndPoint => _socket.RemoteEndPoint?.ToString() ?? "?";
+
+    /// <summary>Switches to TLS after the SSLRequest packet was consumed; bytes already read belong to the TLS handshake.</summary>
+    public async ValueTask UpgradeToTlsAsync(X509Certificate2 certificate, CancellationToken cancellationToken)
+    {
+        byte[] early = [];
+        if (Reader.TryRead(out ReadResult buffered))
+        {
+            early = buffered.Buffer.ToArray();
+            Reader.AdvanceTo(buffered.Buffer.End);
+        }
+
+        await Writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+        await Reader.CompleteAsync().ConfigureAwait(false);
+        await Writer.CompleteAsync().ConfigureAwait(false);
+        var tls = new SslStream(early.Length == 0 ? _stream : new PrefixedStream(early, _stream), leaveInnerStreamOpen: false);
+        await tls.AuthenticateAsServerAsync(
+            new SslServerAuthenticationOptions
+            {
+                ServerCertificate = certificate,
+                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                ClientCertificateRequired = false,
+            },
+            cancellationToken).ConfigureAwait(false);
+        _stream = tls;
+        Reader = PipeReader.Create(_stream, ReaderOptions);
+        Writer = PipeWriter.Create(_stream, WriterOptions);
+        IsTls = true;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await Writer.CompleteAsync().ConfigureAwait(false);
+            await Reader.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // The client is gone; nothing left to flush.
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        await _stream.DisposeAsync().ConfigureAwait(false);
+        _socket.Dispose();
+    }
+
+    /// <summary>A stream that reads some bytes already received before reading the inner stream.</summary>
+    private sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
+    {
+        private int _offset;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (_offset < prefix.Length)
+            {
+                return TakePrefix(buffer);
+            }
+
+            return inner.Read(buffer);
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            _offset < prefix.Length ? ValueTask.FromResult(TakePrefix(buffer.Span)) : inner.ReadAsync(buffer, cancellationToken);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+
+        public override void Write(ReadOnlySpan<byte> buffer) => inner.Write(buffer);
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => inner.WriteAsync(buffer, cancellationToken);
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            inner.WriteAsync(buffer, offset, count, cancellationToken);
+
+        public override void Flush() => inner.Flush();
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            await inner.DisposeAsync().ConfigureAwait(false);
+            await base.DisposeAsync().ConfigureAwait(false);
+        }
+
+        private int TakePrefix(Span<byte> buffer)
+        {
+            int count = Math.Min(buffer.Length, prefix.Length - _offset);
+            prefix.AsSpan(_offset, count).CopyTo(buffer);
+            _offset += count;
+            return count;
+        }
+    }
+}
