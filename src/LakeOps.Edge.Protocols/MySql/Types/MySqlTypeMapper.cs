@@ -125,6 +125,13 @@ public static class MySqlTypeMapper
             case ArrowTypeId.LargeString:
             case ArrowTypeId.StringView:
                 encoder = new MySqlPgBackedEncoder(ValueEncoderFactory.Create(field), PgRendering.Text);
+                if (IsUnconstrainedNumeric(field))
+                {
+                    // PostgreSQL numeric without precision travels as text; MySQL sends decimals as text
+                    // in both protocols, so it can still be a NEWDECIMAL column (clients then read a decimal).
+                    return Column(field, MySqlColumnType.NewDecimal, 63, 66, MySqlColumnFlags.Num, NotFixedDecimals);
+                }
+
                 return extension == ArrowConventions.UuidExtension ? Uuid(field, textCharset) : Text(field, textCharset);
             case ArrowTypeId.FixedSizedBinary when extension == ArrowConventions.UuidExtension && ((FixedSizeBinaryType)type).ByteWidth == 16:
                 encoder = new MySqlPgBackedEncoder(ValueEncoderFactory.Create(field), PgRendering.Text);
@@ -221,6 +228,9 @@ public static class MySqlTypeMapper
         TimeUnit.Millisecond => 3,
         _ => 6,
     };
+
+    private static bool IsUnconstrainedNumeric(Field field) =>
+        field.HasMetadata && field.Metadata.TryGetValue(ArrowConventions.EngineTypeKey, out string? engineType) && engineType == "numeric";
 
     private static string? ExtensionName(Field field) =>
         field.HasMetadata && field.Metadata.TryGetValue(ArrowConventions.ExtensionNameKey, out string? name) ? name : null;
