@@ -123,7 +123,8 @@ SQL
     # setsid: its own process group, so ctrl-c in the caller's terminal reaches the caller's trap, not mariadbd.
     setsid "$mariadbd" --no-defaults --datadir="$dir/data" --port="$port" --bind-address=127.0.0.1 \
       --socket="$dir/sock" --pid-file="$dir/mariadbd.pid" --user="$os_user" --log-error="$dir/error.log" \
-      --skip-name-resolve --max-connections=500 --innodb-buffer-pool-size=128M --skip-log-bin \
+      --skip-name-resolve --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
+      --max-connections=500 --innodb-buffer-pool-size=128M --skip-log-bin \
       --innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0 "${ssl[@]}" --init-file="$dir/init.sql" \
       </dev/null >/dev/null 2>&1 &
     pid=$!
