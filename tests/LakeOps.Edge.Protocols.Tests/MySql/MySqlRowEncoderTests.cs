@@ -165,15 +165,24 @@ public class MySqlRowEncoderTests
         encoder.WriteTextRow(0, writer);
         encoder.WriteBinaryRow(0, writer);
         output.ResetWrittenCount();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++)
+
+        // A per-row allocation shows in every round; a one-off runtime allocation (tier-up, a pool refill
+        // after a GC on a busy CI machine) does not, so the quietest of three rounds must be zero.
+        long fewest = long.MaxValue;
+        for (int round = 0; round < 3; round++)
         {
-            encoder.WriteTextRow(0, writer);
-            encoder.WriteBinaryRow(0, writer);
-            output.ResetWrittenCount();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 100; i++)
+            {
+                encoder.WriteTextRow(0, writer);
+                encoder.WriteBinaryRow(0, writer);
+                output.ResetWrittenCount();
+            }
+
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, fewest);
     }
 
     /// <summary>One column per type; row 0 has values, row 1 has NULLs (and a few edge values).</summary>
