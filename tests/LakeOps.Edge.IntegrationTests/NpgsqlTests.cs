@@ -280,6 +280,25 @@ public sealed class NpgsqlTests(EdgeFixture fixture)
     }
 
     [Fact]
+    public async Task The_group_statement_timeout_bounds_the_session_setting()
+    {
+        // Group 'slow' allows 400ms; a session asking for more still gets the group's limit.
+        await using var connection = new NpgsqlConnection(_edge.ConnectionString(database: "slow"));
+        await connection.OpenAsync();
+        await using (var set = new NpgsqlCommand("set statement_timeout = '60s'", connection))
+        {
+            await set.ExecuteNonQueryAsync();
+        }
+
+        await using var command = new NpgsqlCommand("select count(*) from range(1000000) a(i), range(1000000) b(j) where a.i + b.j = -1", connection);
+        var error = await Assert.ThrowsAsync<PostgresException>(() => command.ExecuteScalarAsync());
+        Assert.Equal("57014", error.SqlState);
+
+        await using var after = new NpgsqlCommand("select 1", connection);
+        Assert.Equal(1, Convert.ToInt32(await after.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public async Task Statement_timeout_cancels_a_long_query_with_57014()
     {
         await using NpgsqlConnection connection = await OpenAsync();

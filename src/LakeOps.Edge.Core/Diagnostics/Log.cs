@@ -82,4 +82,7 @@ public enum EventId
     PoolConnectFailed = 3000,
     PoolConnectionDropped = 3001,
     PoolWarmUpFailed = 3002,
+
+    // 3100-3199: the socket event loops.
+    EventLoopFailed = 3100,
 }

@@ -77,17 +77,8 @@ public sealed class DuckDbEngine : IEngine
                 SqlStates.TooManyConnections);
         }
 
-        DuckDbSession session;
-        try
-        {
-            session = DuckDbSession.Open(this, _database);
-        }
-        catch
-        {
-            Interlocked.Decrement(ref _sessionCount);
-            throw;
-        }
-
+        // Cheap: the DuckDB connection itself opens with the session's first statement.
+        DuckDbSession session = DuckDbSession.Open(this, _database);
         _sessions.TryAdd(session, 0);
         if (Volatile.Read(ref _disposed) != 0)
         {

@@ -12,7 +12,8 @@ namespace LakeOps.Edge.Engines.DuckDb;
 internal sealed unsafe class DuckDbSession : IEngineSession
 {
     private readonly DuckDbEngine _engine;
-    private readonly ConnectionHandle _connection;
+    private readonly DatabaseHandle _database;
+    private readonly ConnectionHandle _connection = new();
     private readonly HashSet<DuckDbPreparedStatement> _statements = [];
     private DuckDbQueryResult? _openResult;
 
@@ -25,42 +26,57 @@ internal sealed unsafe class DuckDbSession : IEngineSession
     private bool _pgCatalogInstalledInTransaction;
     private bool _inTransaction;
 
-    private DuckDbSession(DuckDbEngine engine, ConnectionHandle connection)
+    private DuckDbSession(DuckDbEngine engine, DatabaseHandle database)
     {
         _engine = engine;
-        _connection = connection;
+        _database = database;
     }
 
-    internal static DuckDbSession Open(DuckDbEngine engine, DatabaseHandle database)
+    /// <summary>
+    /// A session whose DuckDB connection opens with its first statement: an idle client costs no
+    /// native connection (thousands of idle dashboard connections are common).
+    /// </summary>
+    internal static DuckDbSession Open(DuckDbEngine engine, DatabaseHandle database) => new(engine, database);
+
+    /// <summary>The DuckDB connection, opened on first use (only the session's own thread calls this).</summary>
+    private nint ConnectionRaw => _connection.IsInvalid ? Connect() : _connection.Raw;
+
+    private nint Connect()
     {
-        var connection = new ConnectionHandle();
+        ThrowIfDisposed();
         bool added = false;
         try
         {
-            database.DangerousAddRef(ref added);
+            _database.DangerousAddRef(ref added);
             nint raw = 0;
-            if (DuckDbNative.duckdb_connect(database.DangerousGetHandle(), &raw) != DuckDbState.Success)
+            if (DuckDbNative.duckdb_connect(_database.DangerousGetHandle(), &raw) != DuckDbState.Success)
             {
                 throw new EngineException("DuckDB could not open a connection", SqlStates.ConnectionException);
             }
 
-            connection.Attach(raw);
+            _connection.Attach(raw);
+            return raw;
+        }
+        catch (ObjectDisposedException ex)
+        {
+            throw new EngineException("the DuckDB database is closed", SqlStates.ConnectionException, ex);
         }
         finally
         {
             if (added)
             {
-                database.DangerousRelease();
+                _database.DangerousRelease();
             }
         }
-
-        return new DuckDbSession(engine, connection);
     }
 
     /// <summary>True while a statement executes or its result is open (what <see cref="Cancel"/> would interrupt).</summary>
     internal bool IsActive => Volatile.Read(ref _active) != 0;
 
-    internal nint Connection => _connection.Raw;
+    internal nint Connection => ConnectionRaw;
+
+    /// <summary>Whether the DuckDB connection has been opened (by a first statement).</summary>
+    internal bool IsConnected => !_connection.IsInvalid && !_connection.IsClosed;
 
     public ValueTask<IPreparedStatement> PrepareAsync(string sql, CancellationToken cancellationToken)
     {
@@ -119,7 +135,7 @@ internal sealed unsafe class DuckDbSession : IEngineSession
             Span<byte> text = Utf8.EncodeZ(sql, stackalloc byte[1024], ref rented);
             fixed (byte* p = text)
             {
-                state = DuckDbNative.duckdb_prepare(_connection.Raw, p, &prepared);
+                state = DuckDbNative.duckdb_prepare(ConnectionRaw, p, &prepared);
             }
         }
         finally
@@ -245,7 +261,7 @@ internal sealed unsafe class DuckDbSession : IEngineSession
             Span<byte> text = Utf8.EncodeZ(script, stackalloc byte[1024], ref rented);
             fixed (byte* p = text)
             {
-                state = DuckDbNative.duckdb_query(_connection.Raw, p, &result);
+                state = DuckDbNative.duckdb_query(ConnectionRaw, p, &result);
             }
 
             if (state != DuckDbState.Success)

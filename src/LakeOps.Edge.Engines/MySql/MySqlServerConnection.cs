@@ -8,6 +8,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Engines;
+using LakeOps.Edge.Core.Networking;
 using LakeOps.Edge.Core.Security;
 using LakeOps.Edge.Engines.Pooling;
 using LakeOps.Edge.Protocols.MySql;
@@ -51,11 +52,11 @@ public sealed class MySqlServerConnection : IPooledConnection
     private static readonly StreamPipeReaderOptions ReaderOptions = new(bufferSize: 32 * 1024, minimumReadSize: 8 * 1024, leaveOpen: true);
     private static readonly StreamPipeWriterOptions WriterOptions = new(minimumBufferSize: 16 * 1024, leaveOpen: true);
 
-    private readonly Socket _socket;
+    private readonly PolledSocket _socket;
     private Stream _stream;
     private int _disposed;
 
-    private MySqlServerConnection(MySqlConnectOptions options, Socket socket, Stream stream)
+    private MySqlServerConnection(MySqlConnectOptions options, PolledSocket socket, Stream stream)
     {
         Options = options;
         _socket = socket;
@@ -144,20 +145,22 @@ public sealed class MySqlServerConnection : IPooledConnection
     {
         ArgumentNullException.ThrowIfNull(options);
         RemoteEngineOptions remote = options.Remote;
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        PolledSocket socket;
+        try
+        {
+            socket = await PolledSocket.ConnectAsync(remote.Host, remote.Port, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException ex)
+        {
+            throw ConnectFailure(options, ex.Message, ex);
+        }
+
+        // Whoever reads this connection only decodes or forwards packets: resume on the event loop.
+        socket.InlineCompletions = true;
         MySqlServerConnection? connection = null;
         try
         {
-            try
-            {
-                await socket.ConnectAsync(remote.Host, remote.Port, cancellationToken).ConfigureAwait(false);
-            }
-            catch (SocketException ex)
-            {
-                throw ConnectFailure(options, ex.Message, ex);
-            }
-
-            connection = new MySqlServerConnection(options, socket, new NetworkStream(socket, ownsSocket: false)) { _connecting = true };
+            connection = new MySqlServerConnection(options, socket, new PolledStream(socket, ownsSocket: false)) { _connecting = true };
             await connection.HandshakeAsync(cancellationToken).ConfigureAwait(false);
             await connection.ExecuteSimpleAsync("SET time_zone = '+00:00'"u8.ToArray(), cancellationToken).ConfigureAwait(false);
             connection._connecting = false;

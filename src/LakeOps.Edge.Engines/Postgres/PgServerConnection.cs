@@ -8,6 +8,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Engines;
+using LakeOps.Edge.Core.Networking;
 using LakeOps.Edge.Engines.Pooling;
 using LakeOps.Edge.Protocols.Postgres;
 using LakeOps.Edge.Protocols.Postgres.Client;
@@ -29,14 +30,14 @@ public sealed class PgServerConnection : IPooledConnection
     private static readonly TimeSpan CancelTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan TerminateTimeout = TimeSpan.FromSeconds(2);
 
-    private readonly Socket _socket;
+    private readonly PolledSocket _socket;
     private readonly Stream _stream;
     private readonly RemoteEngineOptions _remote;
     private readonly Dictionary<string, string> _parameters = new(StringComparer.Ordinal);
     private int _broken;
     private int _disposed;
 
-    private PgServerConnection(string clusterName, RemoteEngineOptions remote, Socket socket, Stream stream, bool isTls)
+    private PgServerConnection(string clusterName, RemoteEngineOptions remote, PolledSocket socket, Stream stream, bool isTls)
     {
         ClusterName = clusterName;
         _remote = remote;
@@ -121,14 +122,16 @@ public sealed class PgServerConnection : IPooledConnection
             timeout.CancelAfter(connectTimeout);
         }
 
-        Socket? socket = null;
+        PolledSocket? socket = null;
         Stream? stream = null;
         PgServerConnection? connection = null;
         try
         {
-            socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            await socket.ConnectAsync(remote.Host, remote.Port, timeout.Token).ConfigureAwait(false);
-            stream = new NetworkStream(socket, ownsSocket: false);
+            socket = await PolledSocket.ConnectAsync(remote.Host, remote.Port, timeout.Token).ConfigureAwait(false);
+
+            // Whoever reads this connection only decodes or forwards frames: resume on the event loop.
+            socket.InlineCompletions = true;
+            stream = new PolledStream(socket, ownsSocket: false);
             bool isTls = false;
             if (remote.Tls != EngineTlsMode.Disable)
             {

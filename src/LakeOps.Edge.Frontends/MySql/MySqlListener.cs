@@ -105,7 +105,7 @@ public sealed class MySqlListener : IAsyncDisposable
         {
             EdgeConfig config = _config.Current;
             ListenerConfig listener = FindListener(config);
-            var transport = new MySqlTransport(client);
+            var transport = new ClientTransport(client);
             await using (transport.ConfigureAwait(false))
             {
                 var session = new MySqlSession(transport, listener, config, _engines, _balancer, _registry, _certificate, _statistics,

@@ -22,7 +22,7 @@ internal sealed partial class MySqlSession
     /// <summary>Payload buffers above this size are returned to the pool after the command.</summary>
     private const int KeptBufferBytes = 1024 * 1024;
 
-    private readonly MySqlTransport _transport;
+    private readonly ClientTransport _transport;
     private readonly ListenerConfig _listener;
     private readonly EdgeConfig _config;
     private readonly IEngineProvider _engines;
@@ -58,7 +58,7 @@ internal sealed partial class MySqlSession
     private volatile CancellationTokenSource? _gatewayWait;
 
     public MySqlSession(
-        MySqlTransport transport,
+        ClientTransport transport,
         ListenerConfig listener,
         EdgeConfig config,
         IEngineProvider engines,
@@ -483,14 +483,8 @@ internal sealed partial class MySqlSession
     {
         _timedOut = false;
         _statementRunning = true;
-        TimeSpan limit = _group?.StatementTimeout ?? TimeSpan.Zero;
         TimeSpan clusterLimit = _config.Clusters.TryGetValue(_clusterName, out ClusterConfig? cluster) ? cluster.Limits.QueryTimeout : TimeSpan.Zero;
-        if (clusterLimit > TimeSpan.Zero && (limit == TimeSpan.Zero || clusterLimit < limit))
-        {
-            limit = clusterLimit;
-        }
-
-        return new StatementTimer(this, limit);
+        return new StatementTimer(this, StatementLimits.Tightest(_group?.StatementTimeout ?? TimeSpan.Zero, clusterLimit));
     }
 
     private void OnStatementTimeout()

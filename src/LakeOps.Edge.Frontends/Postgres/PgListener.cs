@@ -98,7 +98,7 @@ public sealed class PgListener : IAsyncDisposable
         {
             EdgeConfig config = _config.Current;
             ListenerConfig listener = FindListener(config);
-            var transport = new PgTransport(client);
+            var transport = new ClientTransport(client);
             await using (transport.ConfigureAwait(false))
             {
                 var session = new PgSession(transport, listener, config, _engines, _balancer, _registry, _certificate, active > listener.Limits.MaxConnections);

@@ -295,15 +295,10 @@ internal sealed partial class PgSession
     {
         _timedOut = false;
         _statementRunning = true;
-        int sessionLimit = _parameters.StatementTimeoutMilliseconds;
+        // The session's SET statement_timeout, the group's statement_timeout and the cluster's query_timeout: the tightest wins.
+        TimeSpan sessionLimit = TimeSpan.FromMilliseconds(_parameters.StatementTimeoutMilliseconds);
         TimeSpan clusterLimit = _config.Clusters.TryGetValue(_clusterName, out var cluster) ? cluster.Limits.QueryTimeout : TimeSpan.Zero;
-        TimeSpan limit = sessionLimit > 0 ? TimeSpan.FromMilliseconds(sessionLimit) : TimeSpan.Zero;
-        if (clusterLimit > TimeSpan.Zero && (limit == TimeSpan.Zero || clusterLimit < limit))
-        {
-            limit = clusterLimit;
-        }
-
-        return new StatementTimer(this, limit);
+        return new StatementTimer(this, StatementLimits.Tightest(StatementLimits.Tightest(sessionLimit, _groupStatementTimeout), clusterLimit));
     }
 
     private void EndStatement() => _statementRunning = false;

@@ -138,6 +138,8 @@ internal sealed partial class PgSession
             return false;
         }
 
+        _groupStatementTimeout = group.StatementTimeout;
+
         if (engine is PostgresEngine postgres)
         {
             // Same protocol on both sides: frames are forwarded (PgSession.Passthrough.cs).

@@ -16,7 +16,7 @@ namespace LakeOps.Edge.Frontends.Postgres;
 /// </summary>
 internal sealed partial class PgSession
 {
-    private readonly PgTransport _transport;
+    private readonly ClientTransport _transport;
     private readonly ListenerConfig _listener;
     private readonly EdgeConfig _config;
     private readonly IEngineProvider _engines;
@@ -28,6 +28,7 @@ internal sealed partial class PgSession
     private IEngineSession? _engine;
     private SqlDialect _engineDialect;
     private string _clusterName = "";
+    private TimeSpan _groupStatementTimeout;
     private PgSessionParameters _parameters = null!;
     private string _user = "";
     private string _database = "";
@@ -36,7 +37,7 @@ internal sealed partial class PgSession
     private volatile bool _statementRunning;
 
     public PgSession(
-        PgTransport transport,
+        ClientTransport transport,
         ListenerConfig listener,
         EdgeConfig config,
         IEngineProvider engines,

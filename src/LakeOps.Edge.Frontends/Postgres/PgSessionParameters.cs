@@ -19,50 +19,67 @@ internal sealed class PgSessionParameters
         "standard_conforming_strings", "TimeZone",
     ];
 
-    private readonly Dictionary<string, string> _values = new(StringComparer.OrdinalIgnoreCase);
-    private readonly Dictionary<string, string> _startup = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>Every parameter the gateway owns, with PostgreSQL's casing; the arrays below are indexed alike.</summary>
+    private static readonly string[] Names =
+    [
+        "application_name", "client_encoding", "DateStyle", "integer_datetimes", "IntervalStyle",
+        "is_superuser", "server_encoding", "server_version", "session_authorization",
+        "standard_conforming_strings", "TimeZone", "extra_float_digits", "client_min_messages",
+        "statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout", "bytea_output",
+        "default_transaction_isolation", "transaction_isolation",
+    ];
+
+    /// <summary>Defaults; application_name, server_version and session_authorization come per session.</summary>
+    private static readonly string[] Defaults =
+    [
+        "", "UTF8", "ISO, MDY", "on", "postgres",
+        "off", "UTF8", "", "",
+        "on", "UTC", "1", "notice",
+        "0", "0", "0", "hex",
+        "serializable", "serializable",
+    ];
+
+    private static readonly Dictionary<string, int> IndexOf = CreateIndex();
+
+    // Two small arrays, not dictionaries: thousands of idle sessions each carry them.
+    private readonly string[] _startup = (string[])Defaults.Clone();
+    private readonly string[] _values = new string[Names.Length];
     private string? _zoneName;
     private TimeZoneInfo? _zone;
 
     public PgSessionParameters(string serverVersion, string user, string applicationName)
     {
-        _startup["application_name"] = applicationName;
-        _startup["client_encoding"] = "UTF8";
-        _startup["DateStyle"] = "ISO, MDY";
-        _startup["integer_datetimes"] = "on";
-        _startup["IntervalStyle"] = "postgres";
-        _startup["is_superuser"] = "off";
-        _startup["server_encoding"] = "UTF8";
-        _startup["server_version"] = serverVersion;
-        _startup["session_authorization"] = user;
-        _startup["standard_conforming_strings"] = "on";
-        _startup["TimeZone"] = "UTC";
-        _startup["extra_float_digits"] = "1";
-        _startup["client_min_messages"] = "notice";
-        _startup["statement_timeout"] = "0";
-        _startup["lock_timeout"] = "0";
-        _startup["idle_in_transaction_session_timeout"] = "0";
-        _startup["bytea_output"] = "hex";
-        _startup["default_transaction_isolation"] = "serializable";
-        _startup["transaction_isolation"] = "serializable";
+        _startup[IndexOf["application_name"]] = applicationName;
+        _startup[IndexOf["server_version"]] = serverVersion;
+        _startup[IndexOf["session_authorization"]] = user;
         ResetAll();
     }
 
     public static IReadOnlyList<string> ReportedNames => Reported;
 
-    public string this[string name] => _values[name];
+    public string this[string name] => _values[IndexOf[name]];
 
     public static bool IsReported(string name) => Array.Exists(Reported, n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>True when the gateway owns this parameter (SET/SHOW handled here, not by the engine).</summary>
-    public bool Owns(string name) => _values.ContainsKey(name);
+    public bool Owns(string name) => IndexOf.ContainsKey(name);
 
-    public bool TryGet(string name, out string value) => _values.TryGetValue(name, out value!);
+    public bool TryGet(string name, out string value)
+    {
+        if (IndexOf.TryGetValue(name, out int index))
+        {
+            value = _values[index];
+            return true;
+        }
+
+        value = "";
+        return false;
+    }
 
     /// <summary>Applies a startup-packet parameter; unknown ones are ignored like PostgreSQL's "options".</summary>
     public string? ApplyStartup(string name, string value)
     {
-        if (!_values.ContainsKey(name) || name.Equals("server_version", StringComparison.OrdinalIgnoreCase))
+        if (!IndexOf.TryGetValue(name, out int index) || index == IndexOf["server_version"])
         {
             return null;
         }
@@ -70,8 +87,8 @@ internal sealed class PgSessionParameters
         string? error = Validate(name, value, out string normalized);
         if (error is null)
         {
-            _startup[CanonicalName(name)] = normalized;
-            _values[CanonicalName(name)] = normalized;
+            _startup[index] = normalized;
+            _values[index] = normalized;
         }
 
         return error;
@@ -88,9 +105,16 @@ internal sealed class PgSessionParameters
             return $"parameter \"{name}\" cannot be changed";
         }
 
+        if (!IndexOf.TryGetValue(canonical, out int index))
+        {
+            // Only owned parameters reach here (see Owns); anything else is the engine's.
+            sqlState = SqlStates.UndefinedObject;
+            return $"unrecognized configuration parameter \"{name}\"";
+        }
+
         if (value is null)
         {
-            _values[canonical] = _startup.GetValueOrDefault(canonical, "");
+            _values[index] = _startup[index];
             return null;
         }
 
@@ -101,31 +125,24 @@ internal sealed class PgSessionParameters
             return error;
         }
 
-        _values[canonical] = normalized;
+        _values[index] = normalized;
         return null;
     }
 
-    public void ResetAll()
-    {
-        _values.Clear();
-        foreach (KeyValuePair<string, string> pair in _startup)
-        {
-            _values[pair.Key] = pair.Value;
-        }
-    }
+    public void ResetAll() => _startup.CopyTo(_values, 0);
 
     /// <summary>The stored name for a parameter (DateStyle keeps PostgreSQL's casing).</summary>
-    public string CanonicalName(string name)
+    public string CanonicalName(string name) => IndexOf.TryGetValue(name, out int index) ? Names[index] : name.ToLowerInvariant();
+
+    private static Dictionary<string, int> CreateIndex()
     {
-        foreach (string known in _startup.Keys)
+        var index = new Dictionary<string, int>(Names.Length, StringComparer.OrdinalIgnoreCase);
+        for (int i = 0; i < Names.Length; i++)
         {
-            if (string.Equals(known, name, StringComparison.OrdinalIgnoreCase))
-            {
-                return known;
-            }
+            index[Names[i]] = i;
         }
 
-        return name.ToLowerInvariant();
+        return index;
     }
 
     /// <summary>The session TimeZone for timestamptz output; null when it is UTC.</summary>
@@ -133,7 +150,7 @@ internal sealed class PgSessionParameters
     {
         get
         {
-            string name = _values["TimeZone"];
+            string name = this["TimeZone"];
             if (name == "UTC")
             {
                 return null;
@@ -153,7 +170,7 @@ internal sealed class PgSessionParameters
         TimeZoneInfo.TryFindSystemTimeZoneById(name, out TimeZoneInfo? zone) ? zone : null;
 
     /// <summary>Statement timeout in milliseconds (0 = none), parsed from the PostgreSQL value syntax.</summary>
-    public int StatementTimeoutMilliseconds => ParseMilliseconds(_values.GetValueOrDefault("statement_timeout", "0"));
+    public int StatementTimeoutMilliseconds => ParseMilliseconds(this["statement_timeout"]);
 
     internal static int ParseMilliseconds(string value)
     {

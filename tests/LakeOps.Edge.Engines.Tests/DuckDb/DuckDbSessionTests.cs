@@ -291,6 +291,27 @@ public class DuckDbSessionTests
     }
 
     [Fact]
+    public async Task An_idle_session_opens_its_duckdb_connection_only_with_its_first_statement()
+    {
+        await using var engine = Engine();
+        var idle = (DuckDbSession)await Session(engine);
+        var busy = (DuckDbSession)await Session(engine);
+        Assert.False(idle.IsConnected);
+        idle.Cancel();
+
+        Assert.Equal(5, await Scalar(busy, "select 5"));
+        Assert.True(busy.IsConnected);
+        Assert.False(idle.IsConnected);
+
+        // Closing a session that never connected uncounts it like any other.
+        await idle.DisposeAsync();
+        Assert.Equal(1, engine.SessionCount);
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await idle.ExecuteAsync("select 1", default));
+        Assert.False(idle.IsConnected);
+        await busy.DisposeAsync();
+    }
+
+    [Fact]
     public async Task Max_sessions_is_enforced()
     {
         await using var engine = Engine(limits: new ClusterLimits { MaxSessions = 1 });

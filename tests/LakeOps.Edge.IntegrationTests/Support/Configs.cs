@@ -17,6 +17,9 @@ public static class Configs
         groups:
           local:
             clusters: [duckdb]
+          slow:
+            clusters: [duckdb]
+            statement_timeout: 400ms
         routing:
           default_group: local
         """;

@@ -37,6 +37,9 @@ internal sealed partial class MySqlSession
         // The Arrow-path session is not used from here on.
         await CloseEngineAsync().ConfigureAwait(false);
         _passthrough = passthrough;
+
+        // From here on the session only copies packets and never blocks: it resumes on the event loop.
+        _transport.InlineCompletions = true;
         using var run = CancellationTokenSource.CreateLinkedTokenSource(stopping, _killed.Token);
         try
         {

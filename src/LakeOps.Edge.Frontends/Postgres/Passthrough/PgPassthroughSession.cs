@@ -37,7 +37,7 @@ internal sealed partial class PgPassthroughSession
 
     private static readonly TimeSpan CleanupTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly PgTransport _transport;
+    private readonly ClientTransport _transport;
     private readonly ListenerConfig _listener;
     private readonly PostgresEngine _engine;
     private readonly GroupConfig _group;
@@ -89,9 +89,12 @@ internal sealed partial class PgPassthroughSession
 
     private Task? _pump;
 
-    public PgPassthroughSession(PgTransport transport, ListenerConfig listener, PostgresEngine engine, GroupConfig group, string user)
+    public PgPassthroughSession(ClientTransport transport, ListenerConfig listener, PostgresEngine engine, GroupConfig group, string user)
     {
         _transport = transport;
+
+        // A passthrough session only forwards frames and never blocks: it resumes on the event loop.
+        _transport.InlineCompletions = true;
         _listener = listener;
         _engine = engine;
         _group = group;

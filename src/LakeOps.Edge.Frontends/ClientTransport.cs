@@ -4,29 +4,39 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using LakeOps.Edge.Core.Networking;
 
-namespace LakeOps.Edge.Frontends.MySql;
+namespace LakeOps.Edge.Frontends;
 
 /// <summary>
-/// The byte pipes of one MySQL client connection: plain TCP at first, TLS after an SSLRequest. Unlike
-/// PostgreSQL, a MySQL client does not wait for an answer to its SSLRequest: the TLS ClientHello may
-/// already sit in the read buffer, so the upgrade hands those bytes to the TLS stream first.
+/// The byte pipes of one client connection (PostgreSQL or MySQL): plain TCP at first, TLS after the
+/// protocol's SSL request. The socket runs on a <see cref="SocketEventLoop"/>, and an idle client holds
+/// no read buffer (zero-byte reads). A MySQL client does not wait for an answer to its SSLRequest:
+/// its TLS ClientHello may already sit in the read buffer, so the upgrade hands those bytes to the
+/// TLS stream first.
 /// </summary>
-internal sealed class MySqlTransport : IAsyncDisposable
+internal sealed class ClientTransport : IAsyncDisposable
 {
-    private static readonly StreamPipeReaderOptions ReaderOptions = new(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true);
-    private static readonly StreamPipeWriterOptions WriterOptions = new(minimumBufferSize: 16 * 1024, leaveOpen: true);
-
-    private readonly Socket _socket;
+    private readonly PolledSocket _socket;
     private Stream _stream;
 
-    public MySqlTransport(Socket socket)
+    public ClientTransport(Socket socket)
     {
-        _socket = socket;
-        _socket.NoDelay = true;
-        _stream = new NetworkStream(socket, ownsSocket: false);
-        Reader = PipeReader.Create(_stream, ReaderOptions);
-        Writer = PipeWriter.Create(_stream, WriterOptions);
+        socket.NoDelay = true;
+        _socket = PolledSocket.Attach(socket);
+        _stream = new PolledStream(_socket, ownsSocket: false);
+        Reader = PipeReader.Create(_stream, PolledStream.IdleFriendlyReader);
+        Writer = PipeWriter.Create(_stream, PolledStream.Writer);
+    }
+
+    /// <summary>
+    /// Set by sessions whose work between reads never blocks (same-protocol passthrough): they then
+    /// resume on the event loop thread instead of hopping to the thread pool.
+    /// </summary>
+    public bool InlineCompletions
+    {
+        get => _socket.InlineCompletions;
+        set => _socket.InlineCompletions = value;
     }
 
     public PipeReader Reader { get; private set; }
@@ -35,9 +45,9 @@ internal sealed class MySqlTransport : IAsyncDisposable
 
     public bool IsTls { get; private set; }
 
-    public string RemoteEndPoint => _socket.RemoteEndPoint?.ToString() ?? "?";
+    public string RemoteEndPoint => _socket.Socket.RemoteEndPoint?.ToString() ?? "?";
 
-    /// <summary>Switches to TLS after the SSLRequest packet was consumed; bytes already read belong to the TLS handshake.</summary>
+    /// <summary>Switches to TLS after the SSL request was consumed (and, for PostgreSQL, answered); bytes already read belong to the TLS handshake.</summary>
     public async ValueTask UpgradeToTlsAsync(X509Certificate2 certificate, CancellationToken cancellationToken)
     {
         byte[] early = [];
@@ -60,8 +70,8 @@ internal sealed class MySqlTransport : IAsyncDisposable
             },
             cancellationToken).ConfigureAwait(false);
         _stream = tls;
-        Reader = PipeReader.Create(_stream, ReaderOptions);
-        Writer = PipeWriter.Create(_stream, WriterOptions);
+        Reader = PipeReader.Create(_stream, PolledStream.IdleFriendlyReader);
+        Writer = PipeWriter.Create(_stream, PolledStream.Writer);
         IsTls = true;
     }
 
