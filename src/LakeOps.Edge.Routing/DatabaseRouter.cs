@@ -3,13 +3,10 @@ using LakeOps.Edge.Core.Config;
 
 namespace LakeOps.Edge.Routing;
 
-/// <summary>Where a session goes and why: the group, or the reason it was denied.</summary>
-public sealed record RouteDecision(GroupConfig? Group, string Reason);
-
 /// <summary>
-/// The first routing stage: a client's database name selects the group of that name; any other
-/// name goes to routing.default_group unless routing.fallback_to_default is false.
-/// Pure function of the config snapshot.
+/// The session-level stage and the implicit fallback of <see cref="RouteTable"/>: a client's database
+/// name selects the group of that name; any other name goes to routing.default_group unless
+/// routing.fallback_to_default is false. Pure function of the config snapshot.
 /// </summary>
 public static class DatabaseRouter
 {

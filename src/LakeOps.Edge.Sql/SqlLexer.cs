@@ -3,7 +3,8 @@ using System.Buffers;
 namespace LakeOps.Edge.Sql;
 
 /// <summary>
-/// A PostgreSQL-dialect lexer over a span. It never allocates and never throws: unterminated
+/// A lexer over a span, PostgreSQL rules by default; <see cref="SqlSyntax"/> selects the MySQL or
+/// Trino differences (quotes, comments, escapes). It never allocates and never throws: unterminated
 /// strings, comments and quoted identifiers simply run to the end of the input, and characters it
 /// does not know become <see cref="SqlTokenKind.Other"/> tokens. Every character of the input
 /// belongs to exactly one token, so concatenating all tokens gives back the input.
@@ -11,6 +12,7 @@ namespace LakeOps.Edge.Sql;
 public ref struct SqlLexer
 {
     private readonly ReadOnlySpan<char> _sql;
+    private readonly SqlSyntax _syntax;
     private int _position;
 
     private static readonly SearchValues<char> WhitespaceChars = SearchValues.Create(" \t\n\r\f\v");
@@ -19,10 +21,18 @@ public ref struct SqlLexer
         SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$");
 
     public SqlLexer(ReadOnlySpan<char> sql)
+        : this(sql, SqlSyntax.Postgres)
+    {
+    }
+
+    public SqlLexer(ReadOnlySpan<char> sql, SqlSyntax syntax)
     {
         _sql = sql;
+        _syntax = syntax;
         _position = 0;
     }
+
+    public readonly SqlSyntax Syntax => _syntax;
 
     /// <summary>Where the next token starts.</summary>
     public readonly int Position => _position;
@@ -50,25 +60,38 @@ public ref struct SqlLexer
                 end = spaces < 0 ? s.Length : start + 1 + spaces;
                 kind = SqlTokenKind.Whitespace;
                 break;
-            case '-' when next == '-':
+            // MySQL: "--" starts a comment only when a space or control character (or the end) follows.
+            case '-' when next == '-' && (_syntax != SqlSyntax.MySql || start + 2 >= s.Length || s[start + 2] <= ' '):
+            case '#' when _syntax == SqlSyntax.MySql:
                 int newline = s[start..].IndexOf('\n');
                 end = newline < 0 ? s.Length : start + newline;
                 kind = SqlTokenKind.LineComment;
                 break;
             case '/' when next == '*':
-                end = ScanBlockComment(s, start);
+                end = ScanBlockComment(s, start, nested: _syntax == SqlSyntax.Postgres);
                 kind = SqlTokenKind.BlockComment;
                 break;
             case '\'':
-                end = ScanQuoted(s, start + 1, '\'', backslashEscapes: false);
+                end = ScanQuoted(s, start + 1, '\'', backslashEscapes: _syntax == SqlSyntax.MySql);
+                kind = SqlTokenKind.String;
+                break;
+            case '"' when _syntax == SqlSyntax.MySql:
+                end = ScanQuoted(s, start + 1, '"', backslashEscapes: true);
                 kind = SqlTokenKind.String;
                 break;
             case '"':
                 end = ScanQuoted(s, start + 1, '"', backslashEscapes: false);
                 kind = SqlTokenKind.QuotedIdentifier;
                 break;
-            case '$':
+            case '`' when _syntax == SqlSyntax.MySql:
+                end = ScanQuoted(s, start + 1, '`', backslashEscapes: false);
+                kind = SqlTokenKind.QuotedIdentifier;
+                break;
+            case '$' when _syntax == SqlSyntax.Postgres:
                 (kind, end) = ScanDollar(s, start);
+                break;
+            case '$':
+                (kind, end) = (SqlTokenKind.Other, start + 1);
                 break;
             case >= '0' and <= '9':
                 end = ScanNumber(s, start);
@@ -105,12 +128,12 @@ public ref struct SqlLexer
             default:
                 if (IsOperatorChar(c))
                 {
-                    end = ScanOperator(s, start);
+                    end = ScanOperator(s, start, _syntax);
                     kind = SqlTokenKind.Operator;
                 }
                 else if (IsIdentifierStart(c))
                 {
-                    (kind, end) = ScanWordOrPrefixedString(s, start, c, next);
+                    (kind, end) = ScanWordOrPrefixedString(s, start, c, next, _syntax);
                 }
                 else
                 {
@@ -153,20 +176,20 @@ public ref struct SqlLexer
 
     public static bool IsIdentifierPart(char c) => c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_' or '$' || (c >= 0x80 && char.IsLetterOrDigit(c));
 
-    private static (SqlTokenKind Kind, int End) ScanWordOrPrefixedString(ReadOnlySpan<char> s, int start, char c, char next)
+    private static (SqlTokenKind Kind, int End) ScanWordOrPrefixedString(ReadOnlySpan<char> s, int start, char c, char next, SqlSyntax syntax)
     {
-        // Prefixed strings: E'..' (backslash escapes), B'..' X'..' N'..', U&'..' and U&"..".
+        // Prefixed strings: E'..' (backslash escapes, PostgreSQL only), B'..' X'..' N'..', U&'..' and U&"..".
         if (next == '\'')
         {
             switch (c)
             {
-                case 'e' or 'E':
+                case 'e' or 'E' when syntax == SqlSyntax.Postgres:
                     return (SqlTokenKind.EscapeString, ScanQuoted(s, start + 2, '\'', backslashEscapes: true));
                 case 'b' or 'B' or 'x' or 'X' or 'n' or 'N':
-                    return (SqlTokenKind.String, ScanQuoted(s, start + 2, '\'', backslashEscapes: false));
+                    return (SqlTokenKind.String, ScanQuoted(s, start + 2, '\'', backslashEscapes: syntax == SqlSyntax.MySql));
             }
         }
-        else if (c is 'u' or 'U' && next == '&' && start + 2 < s.Length && s[start + 2] is '\'' or '"')
+        else if (syntax != SqlSyntax.MySql && c is 'u' or 'U' && next == '&' && start + 2 < s.Length && s[start + 2] is '\'' or '"')
         {
             char quote = s[start + 2];
             return (quote == '\'' ? SqlTokenKind.String : SqlTokenKind.QuotedIdentifier, ScanQuoted(s, start + 3, quote, backslashEscapes: false));
@@ -221,7 +244,7 @@ public ref struct SqlLexer
         return s.Length;
     }
 
-    private static int ScanBlockComment(ReadOnlySpan<char> s, int start)
+    private static int ScanBlockComment(ReadOnlySpan<char> s, int start, bool nested)
     {
         int depth = 1;
         int i = start + 2;
@@ -236,7 +259,7 @@ public ref struct SqlLexer
                     return i;
                 }
             }
-            else if (c == '/' && s[i + 1] == '*')
+            else if (nested && c == '/' && s[i + 1] == '*')
             {
                 i += 2;
                 depth++;
@@ -336,12 +359,18 @@ public ref struct SqlLexer
         return i;
     }
 
-    private static int ScanOperator(ReadOnlySpan<char> s, int start)
+    private static int ScanOperator(ReadOnlySpan<char> s, int start, SqlSyntax syntax)
     {
         int i = start;
         bool hasSpecial = false;
         while (i < s.Length && IsOperatorChar(s[i]))
         {
+            // MySQL: '#' starts a comment and '`' a quoted identifier, even right after an operator.
+            if (i > start && syntax == SqlSyntax.MySql && s[i] is '#' or '`')
+            {
+                break;
+            }
+
             // A comment start ends the operator.
             if (i > start && i + 1 < s.Length && ((s[i] == '-' && s[i + 1] == '-') || (s[i] == '/' && s[i + 1] == '*')))
             {

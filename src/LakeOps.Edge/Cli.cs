@@ -5,7 +5,7 @@ using LakeOps.Edge.Core.Security;
 
 namespace LakeOps.Edge;
 
-/// <summary>The command line: run, validate, version, hash-password.</summary>
+/// <summary>The command line: run, validate, explain, version, hash-password.</summary>
 internal static class Cli
 {
     private const string Usage = """
@@ -14,6 +14,8 @@ internal static class Cli
           run --config FILE [--log-level debug|info|warn|error]
                                  start the gateway (SIGHUP reloads FILE, SIGTERM/SIGINT drain and stop)
           validate --config FILE check FILE; prints every error with its YAML path, exit code 1 if any
+        """ + "\n" + ExplainCommand.Usage + """
+
           hash-password [--md5 USER | --mysql-native]
                                  read a password from stdin and print the SCRAM-SHA-256 verifier
                                  (or, with --md5 USER, the md5 hash; with --mysql-native, the
@@ -35,6 +37,7 @@ internal static class Cli
             {
                 "run" => await RunGatewayAsync(args).ConfigureAwait(false),
                 "validate" => Validate(args),
+                "explain" => Explain(args),
                 "version" or "--version" => PrintVersion(),
                 "hash-password" => HashPassword(args),
                 _ => UsageError($"unknown verb '{args[0]}'"),
@@ -66,8 +69,20 @@ internal static class Cli
         }
 
         EdgeConfig config = result.Config!;
-        Console.Out.WriteLine($"{path}: OK ({config.Listeners.Count} listener(s), {config.Clusters.Count} cluster(s), {config.Groups.Count} group(s), {config.Users.Count} user(s))");
+        Console.Out.WriteLine($"{path}: OK ({config.Listeners.Count} listener(s), {config.Clusters.Count} cluster(s), {config.Groups.Count} group(s), {config.Users.Count} user(s), {config.Routes.Count} route(s))");
         return 0;
+    }
+
+    private static int Explain(string[] args)
+    {
+        try
+        {
+            return ExplainCommand.Run(args, Console.Out, Console.Error);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException(ex.Message);
+        }
     }
 
     private static async Task<int> RunGatewayAsync(string[] args)

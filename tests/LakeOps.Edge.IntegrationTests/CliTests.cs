@@ -137,4 +137,49 @@ public sealed class CliTests
         Assert.True(result.ExitCode == 0, result.All);
         Assert.StartsWith("2024-07-01 12:00:00", result.StdOut.Trim(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Validate_accepts_the_routing_example()
+    {
+        Tools.Result result = await Tools.RunAsync(EdgeProcess.BinaryPath, ["validate", "--config", Path.Combine(EdgeProcess.RepositoryRoot, "configs", "examples", "routing.yaml")]);
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.Contains("9 route(s)", result.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Explain_prints_the_rule_conditions_group_tables_kind_and_fingerprint()
+    {
+        string config = Path.Combine(EdgeProcess.RepositoryRoot, "configs", "examples", "routing.yaml");
+
+        Tools.Result routed = await Tools.RunAsync(EdgeProcess.BinaryPath,
+            ["explain", "--config", config, "--protocol", "postgres", "--user", "alice", "--tags", "etl", "INSERT INTO Sales.Orders SELECT * FROM staging.orders WHERE id IN (1, 2)"]);
+        Assert.True(routed.ExitCode == 0, routed.All);
+        Assert.Contains("rule:        etl-writes-to-batch", routed.StdOut, StringComparison.Ordinal);
+        Assert.Contains("conditions:  tags in [etl]; statement in [insert, update, delete, merge]", routed.StdOut, StringComparison.Ordinal);
+        Assert.Contains("group:       batch", routed.StdOut, StringComparison.Ordinal);
+        Assert.Contains("statement:   insert", routed.StdOut, StringComparison.Ordinal);
+        Assert.Contains("tables:      sales.orders, staging.orders", routed.StdOut, StringComparison.Ordinal);
+        Assert.Matches("fingerprint: [0-9a-f]{16}", routed.StdOut);
+
+        // The fingerprint ignores literal values and IN-list lengths.
+        Tools.Result sameShape = await Tools.RunAsync(EdgeProcess.BinaryPath,
+            ["explain", "--config", config, "--user", "alice", "--tags", "etl", "insert into Sales.Orders select * from staging.orders where id in (7)"]);
+        Assert.Equal(FingerprintLine(routed.StdOut), FingerprintLine(sameShape.StdOut));
+
+        Tools.Result denied = await Tools.RunAsync(EdgeProcess.BinaryPath, ["explain", "--config", config, "--user", "alice", "DROP TABLE sales.orders"]);
+        Assert.True(denied.ExitCode == 0, denied.All);
+        Assert.Contains("rule:        no-ddl-for-analysts", denied.StdOut, StringComparison.Ordinal);
+        Assert.Contains("denied:      DDL is not allowed", denied.StdOut, StringComparison.Ordinal);
+
+        Tools.Result fallback = await Tools.RunAsync(EdgeProcess.BinaryPath, ["explain", "--config", config, "--protocol", "mysql", "--user", "bob", "SHOW TABLES"]);
+        Assert.Contains("rule:        fallback", fallback.StdOut, StringComparison.Ordinal);
+        Assert.Contains("group:       interactive", fallback.StdOut, StringComparison.Ordinal);
+
+        Tools.Result usage = await Tools.RunAsync(EdgeProcess.BinaryPath, ["explain", "--config", config]);
+        Assert.Equal(2, usage.ExitCode);
+        Assert.Contains("needs the SQL text", usage.StdErr, StringComparison.Ordinal);
+    }
+
+    private static string FingerprintLine(string output) =>
+        output.Split('\n').Single(line => line.StartsWith("fingerprint:", StringComparison.Ordinal));
 }

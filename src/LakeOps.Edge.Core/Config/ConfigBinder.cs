@@ -10,14 +10,14 @@ namespace LakeOps.Edge.Core.Config;
 /// Binds the YAML tree into <see cref="EdgeConfig"/> section by section, then checks cross references.
 /// Binding continues past errors (bad values fall back to defaults) so one run reports everything.
 /// </summary>
-internal sealed class ConfigBinder
+internal sealed partial class ConfigBinder
 {
-    private static readonly string[] RootKeys = ["server", "listeners", "users", "clusters", "groups", "routing"];
+    private static readonly string[] RootKeys = ["server", "listeners", "users", "clusters", "groups", "routing", "routes", "fallback"];
     private static readonly string[] ServerKeys = ["postgres_server_version", "mysql_server_version", "shutdown_timeout"];
     private static readonly string[] ListenerKeys = ["protocol", "address", "auth", "tls", "limits"];
     private static readonly string[] TlsKeys = ["certificate", "key", "required"];
     private static readonly string[] ListenerLimitKeys = ["max_connections", "max_message_size", "login_timeout", "idle_in_transaction_timeout", "idle_timeout"];
-    private static readonly string[] UserKeys = ["scram", "md5", "mysql_native"];
+    private static readonly string[] UserKeys = ["scram", "md5", "mysql_native", "roles"];
     private static readonly string[] ClusterKeys = ["engine", "duckdb", "postgres", "mysql", "pool", "limits"];
     private static readonly string[] RemoteKeys = ["host", "port", "user", "password", "database", "tls", "ca_file"];
     private static readonly string[] PoolKeys = ["min_size", "max_size", "idle_timeout", "max_lifetime", "connect_timeout", "health_check_after_idle"];
@@ -52,6 +52,8 @@ internal sealed class ConfigBinder
         List<GroupConfig> groups = BindNamedMap(root, "groups", "group", required: true, GroupKeys, (name, map, path) => BindGroup(name, map, path, clusterMap));
         FrozenDictionary<string, GroupConfig> groupMap = Freeze(groups, static g => g.Name);
         RoutingConfig routing = BindRouting(root, groupMap);
+        string? fallback = BindFallback(root, groupMap);
+        List<RouteRuleConfig> routes = BindRoutes(root, groupMap);
 
         CheckListeners(users);
 
@@ -62,6 +64,8 @@ internal sealed class ConfigBinder
             Clusters = clusterMap,
             Groups = groupMap,
             Routing = routing,
+            Routes = routes.AsReadOnly(),
+            Fallback = fallback,
             Server = server,
             SourcePath = sourcePath is null ? null : Path.GetFullPath(sourcePath),
         };
@@ -111,7 +115,8 @@ internal sealed class ConfigBinder
             _y.Error(path, "needs a password verifier: 'scram', 'md5' and/or 'mysql_native' (create them with 'lakeops-edge hash-password')", map);
         }
 
-        return new UserConfig { Name = name, ScramVerifier = scram, Md5Hash = md5, MySqlNativeHash = mysqlNative };
+        IReadOnlyList<string> roles = StringList(YamlBinder.Get(map, "roles"), YamlBinder.Join(path, "roles"), NameCheck("role")) ?? [];
+        return new UserConfig { Name = name, ScramVerifier = scram, Md5Hash = md5, MySqlNativeHash = mysqlNative, Roles = roles };
     }
 
     private ListenerConfig? BindListener(string name, YamlMappingNode map, string path)

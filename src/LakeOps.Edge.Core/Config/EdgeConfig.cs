@@ -19,6 +19,15 @@ public sealed class EdgeConfig
 
     public required RoutingConfig Routing { get; init; }
 
+    /// <summary>The <c>routes:</c> rules, in order (first match wins). Empty: every query takes the fallback.</summary>
+    public IReadOnlyList<RouteRuleConfig> Routes { get; init; } = [];
+
+    /// <summary>
+    /// <c>fallback:</c>, the group for queries no rule decides. Null keeps the database-name behaviour:
+    /// the group named like the database, else routing.default_group (see <see cref="RoutingConfig"/>).
+    /// </summary>
+    public string? Fallback { get; init; }
+
     public required ServerConfig Server { get; init; }
 
     /// <summary>The file the snapshot was read from, if any (for messages).</summary>
@@ -108,6 +117,9 @@ public sealed record UserConfig
 
     /// <summary>"*" + HEX(SHA1(SHA1(password))) as MySQL stores mysql_native_password.</summary>
     public string? MySqlNativeHash { get; init; }
+
+    /// <summary>Roles/groups of the user, for routing rules (<c>when: {role: analysts}</c>).</summary>
+    public IReadOnlyList<string> Roles { get; init; } = [];
 }
 
 public enum EngineKind

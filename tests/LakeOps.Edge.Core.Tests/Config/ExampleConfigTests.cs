@@ -72,6 +72,54 @@ public class ExampleConfigTests
         Assert.Equal("warehouse", config.Routing.DefaultGroup);
     }
 
+    [Fact]
+    public void Routing_example_loads_with_every_condition_kind()
+    {
+        string path = RepoFile("configs/examples/routing.yaml");
+
+        EdgeConfig config = LoadValid(File.ReadAllText(path), sourcePath: path);
+
+        Assert.Equal("interactive", config.Fallback);
+        Assert.Equal(["etl", "writers"], config.Users["etl_bot"].Roles);
+        var fields = new HashSet<RouteField>();
+        var kinds = new HashSet<Type>();
+        var stack = new Stack<RouteCondition>();
+        foreach (RouteRuleConfig rule in config.Routes)
+        {
+            if (rule.When is { } when)
+            {
+                stack.Push(when);
+            }
+        }
+
+        while (stack.Count > 0)
+        {
+            RouteCondition condition = stack.Pop();
+            kinds.Add(condition.GetType());
+            switch (condition)
+            {
+                case AllCondition all:
+                    all.Items.ToList().ForEach(stack.Push);
+                    break;
+                case AnyCondition any:
+                    any.Items.ToList().ForEach(stack.Push);
+                    break;
+                case NotCondition not:
+                    stack.Push(not.Item);
+                    break;
+                case FieldCondition field:
+                    fields.Add(field.Field);
+                    break;
+            }
+        }
+
+        Assert.Equal(Enum.GetValues<RouteField>().ToHashSet(), fields);
+        Assert.Equal(8, kinds.Count); // all, any, not, field, property (session/header), regex, tables, time
+        Assert.Contains(config.Routes, r => r.Action.Kind == RouteActionKind.Deny);
+        Assert.Contains(config.Routes, r => r.Action.Kind == RouteActionKind.Split && r.Action.Stable == SplitStability.Fingerprint);
+        Assert.Contains(config.Routes, r => r.Action.Kind == RouteActionKind.Continue);
+    }
+
     private static string RepoFile(string relative)
     {
         for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
