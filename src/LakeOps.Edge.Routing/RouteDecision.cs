@@ -36,6 +36,9 @@ public readonly struct RouteDecision
     /// <summary>The rule that decided, or "fallback".</summary>
     public string RuleName => _outcome?.RuleName ?? RouteOutcome.FallbackName;
 
+    /// <summary>True when no rule decided (the fallback stage chose, or refused an unknown database).</summary>
+    public bool IsFallback => _outcome is null || ReferenceEquals(_outcome.RuleName, RouteOutcome.FallbackName);
+
     /// <summary>One line for logs and audit: which rule (or fallback) and what it chose.</summary>
     public string Reason => _outcome?.Reason ?? "";
 

@@ -132,6 +132,8 @@ public class StatementDependenceTests
         Assert.True(table.Decide(bob).IsDenied);
         bob.Sql = "select 1";
         Assert.Equal("no-bob", table.Decide(bob).RuleName);
+        Assert.False(table.Decide(bob).IsFallback);
+        Assert.True(table.Decide(Request(user: "carol")).IsFallback);
     }
 
     [Fact]

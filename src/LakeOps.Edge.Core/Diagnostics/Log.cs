@@ -77,7 +77,9 @@ public enum EventId
     CancelRequested = 2010,
     TlsFailed = 2020,
 
-    // 2100-2199: MySQL front door sessions; 2200-2299: same-protocol passthrough.
+    // 2100-2199: MySQL front door sessions; 2200-2299: same-protocol passthrough; 2300-2399: routing in sessions.
+    StatementRouted = 2300,
+
     // 3000-3099: server connection pools and network engines.
     PoolConnectFailed = 3000,
     PoolConnectionDropped = 3001,

@@ -19,6 +19,7 @@ public static class SqlStates
     public const string InvalidCatalogName = "3D000";
     public const string InvalidSqlStatementName = "26000";
     public const string InvalidCursorName = "34000";
+    public const string InsufficientPrivilege = "42501";
     public const string SyntaxError = "42601";
     public const string UndefinedTable = "42P01";
     public const string UndefinedColumn = "42703";

@@ -118,7 +118,28 @@ internal sealed partial class MySqlSession
         _variables = new MySqlSessionVariables(_config.Server.MySqlServerVersion, _listener.Limits.MaxMessageSize,
             _listener.Endpoint.Port, _certificate is not null, CollationName(_textCharset));
         string? database = string.IsNullOrEmpty(response.Database) ? null : response.Database;
-        MySqlError? routeError = await OpenEngineSessionAsync(database, cancellationToken).ConfigureAwait(false);
+        BuildRouteRequest(response, database);
+        MySqlError? routeError;
+        RouteTable routes = RouteTable.For(_config);
+        if (routes.RuleCount == 0)
+        {
+            // No rules (the default): route once by database name, as before rules existed.
+            routeError = await OpenEngineSessionAsync(database, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            (routeError, GroupConfig? loginGroup) = RouteAtLogin(routes);
+            if (routeError is null && loginGroup is not null)
+            {
+                routeError = await OpenEngineSessionAsync(database, cancellationToken, loginGroup).ConfigureAwait(false);
+            }
+            else
+            {
+                // Per-statement routing: engine sessions open on first use (MySqlSession.Routing.cs).
+                _database = database;
+            }
+        }
+
         if (routeError is { } error)
         {
             await SendLoginErrorAsync(error).ConfigureAwait(false);
@@ -254,10 +275,14 @@ internal sealed partial class MySqlSession
     }
 
     /// <summary>Routes the database (none: the default group) and opens an engine session there; an ERR on failure.</summary>
-    private async ValueTask<MySqlError?> OpenEngineSessionAsync(string? database, CancellationToken cancellationToken)
+    private async ValueTask<MySqlError?> OpenEngineSessionAsync(string? database, CancellationToken cancellationToken, GroupConfig? routed = null)
     {
         GroupConfig group;
-        if (database is null)
+        if (routed is not null)
+        {
+            group = routed;
+        }
+        else if (database is null)
         {
             group = _config.Groups[_config.Routing.DefaultGroup];
         }
@@ -308,6 +333,12 @@ internal sealed partial class MySqlSession
             return MySqlError.Of(MySqlErrorCode.NoDatabaseSelected, "No database selected");
         }
 
+        if (_router is not null)
+        {
+            UseDatabaseRouted(database);
+            return null;
+        }
+
         RouteDecision route = DatabaseRouter.Route(_config, database);
         if (route.Group is null)
         {
@@ -331,6 +362,7 @@ internal sealed partial class MySqlSession
     {
         CloseAllStatements();
         _variables.Reset();
+        _route.Tags = [];
         if ((_status & MySqlServerStatus.InTransaction) != 0 && _engine is not null)
         {
             try

@@ -3,6 +3,7 @@ using Apache.Arrow;
 using Apache.Arrow.Types;
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Frontends.Postgres;
+using LakeOps.Edge.Frontends.Routing;
 using LakeOps.Edge.Protocols.MySql;
 using LakeOps.Edge.Protocols.MySql.Types;
 using LakeOps.Edge.Sql;
@@ -30,7 +31,7 @@ internal sealed partial class MySqlSession
 
         IReadOnlyList<string> statements = (_capabilities & MySqlCapabilities.MultiStatements) == 0
             ? (string.IsNullOrWhiteSpace(sql) ? [] : [sql])
-            : _dialect == SqlDialect.MySql ? MySqlLexer.Split(sql) : SqlSplitter.Split(sql);
+            : _dialect == SqlDialect.MySql || _router is not null ? MySqlLexer.Split(sql) : SqlSplitter.Split(sql);
         if (statements.Count == 0)
         {
             WriteError(MySqlError.Of(MySqlErrorCode.EmptyQuery, "Query was empty"));
@@ -51,10 +52,29 @@ internal sealed partial class MySqlSession
     /// <summary>Runs one statement of a COM_QUERY and writes its result (text protocol). False after an ERR.</summary>
     private async ValueTask<bool> RunStatementAsync(string sql, MySqlServerStatus more)
     {
+        if (RouteAttributes.TryParseExplainRoute(sql, out string explained))
+        {
+            await using InMemoryResult explanation = ExplainRoute(explained);
+            return await WriteResultAsync(explanation, more, binary: false).ConfigureAwait(false);
+        }
+
+        if (RouteAttributes.TryParseEdgeTagsSet(sql, out string? tags))
+        {
+            _route.Tags = RouteAttributes.SplitTags(tags);
+            WriteOk(0, more);
+            return true;
+        }
+
         MySqlGatewayStatement? gateway = Classify(sql);
         if (gateway is not null && gateway.Kind != MySqlGatewayKind.Transaction)
         {
             return await RunGatewayAsync(gateway, more, binary: false).ConfigureAwait(false);
+        }
+
+        if (_router is not null && await RouteStatementAsync(sql, gateway is { Transaction: not MySqlTransactionKind.Begin }).ConfigureAwait(false) is { } denied)
+        {
+            WriteError(denied);
+            return false;
         }
 
         string engineSql = gateway is null ? sql : TransactionSql(sql, gateway.Transaction);
@@ -448,6 +468,12 @@ internal sealed partial class MySqlSession
         string quoted = _dialect == SqlDialect.MySql
             ? "`" + table.Replace("`", "``", StringComparison.Ordinal) + "`"
             : "\"" + table.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+        if (_router is not null && await RouteStatementAsync($"SELECT * FROM {quoted} LIMIT 0", endsTransaction: false).ConfigureAwait(false) is { } denied)
+        {
+            WriteError(denied);
+            return;
+        }
+
         using StatementTimer timer = BeginStatement();
         try
         {

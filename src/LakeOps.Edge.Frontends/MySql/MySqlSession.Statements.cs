@@ -51,6 +51,18 @@ internal sealed partial class MySqlSession
             else
             {
                 statement.Transaction = gateway?.Transaction;
+                if (_router is not null)
+                {
+                    if (await RouteStatementAsync(sql, gateway is { Transaction: not MySqlTransactionKind.Begin }).ConfigureAwait(false) is { } denied)
+                    {
+                        WriteError(denied);
+                        return;
+                    }
+
+                    // Bound to its group: executions run there.
+                    statement.Target = _active;
+                }
+
                 string engineSql = gateway is null ? sql : TransactionSql(sql, gateway.Transaction);
                 using StatementTimer timer = BeginStatement();
                 statement.Engine = await _engine!.PrepareAsync(engineSql, CancellationToken.None).ConfigureAwait(false);
@@ -151,6 +163,12 @@ internal sealed partial class MySqlSession
             return;
         }
 
+        if (_router is not null && ActivateForExecute(statement.Target) is { } wrongGroup)
+        {
+            WriteError(wrongGroup);
+            return;
+        }
+
         using StatementTimer timer = BeginStatement();
         IQueryResult? result = null;
         try
@@ -232,6 +250,9 @@ internal sealed partial class MySqlSession
         public MySqlGatewayStatement? Gateway { get; set; }
 
         public MySqlTransactionKind? Transaction { get; set; }
+
+        /// <summary>The group's engine session it was prepared on (per-statement routing only).</summary>
+        public LakeOps.Edge.Frontends.Routing.GroupEngine? Target { get; set; }
 
         public IReadOnlyList<IArrowType?> ParameterTypes { get; set; } = [];
 

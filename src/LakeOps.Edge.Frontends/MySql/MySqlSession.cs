@@ -104,6 +104,7 @@ internal sealed partial class MySqlSession
                 return;
             }
 
+            StartRoutingAfterLogin();
             await CommandLoopAsync(stopping).ConfigureAwait(false);
         }
         catch (MySqlProtocolException ex)
@@ -452,6 +453,13 @@ internal sealed partial class MySqlSession
         if (ConnectionId != 0)
         {
             _registry.Unregister(ConnectionId);
+        }
+
+        if (_router is not null)
+        {
+            // The router owns every engine session the routed session opened (_engine is one of them).
+            await _router.DisposeAsync().ConfigureAwait(false);
+            _engine = null;
         }
 
         await CloseEngineAsync().ConfigureAwait(false);

@@ -3,6 +3,7 @@ using Apache.Arrow;
 using LakeOps.Edge.Core.Diagnostics;
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Frontends.Postgres.Catalog;
+using LakeOps.Edge.Frontends.Routing;
 using LakeOps.Edge.Protocols.Postgres;
 using LakeOps.Edge.Protocols.Postgres.Types;
 using LakeOps.Edge.Sql;
@@ -20,12 +21,17 @@ internal sealed partial class PgSession
     private Func<string, string?>? _gatewaySetting;
     private PgEmulationContext? _emulationContext;
 
-    /// <summary>Classifies a statement and decides whether the gateway or the engine answers it.</summary>
-    private PgStatement Plan(string sql)
+    /// <summary>
+    /// Classifies a statement and decides whether the gateway or the engine answers it; with
+    /// per-statement routing, engine statements are routed here (a denied one throws).
+    /// </summary>
+    private async ValueTask<PgStatement> PlanAsync(string sql)
     {
         StatementInfo info = StatementClassifier.Classify(sql);
         switch (info.Kind)
         {
+            case StatementKind.Explain when RouteAttributes.TryParseExplainRoute(sql, out string routed):
+                return ExplainRoute(sql, routed, info);
             case StatementKind.Empty:
                 return new PgStatement { Sql = sql, Info = info, Kind = PgStatementKind.Empty };
             case StatementKind.Set when StatementClassifier.TryParseSet(sql, out string name, out string? value, out _) && _parameters.Owns(name):
@@ -38,20 +44,21 @@ internal sealed partial class PgSession
                 return new PgStatement { Sql = sql, Info = new StatementInfo(StatementKind.Discard, "DISCARD ALL"), Kind = PgStatementKind.DiscardAll };
         }
 
-        EmulatedResult? emulated = PgCatalogEmulator.TryAnswer(sql, _emulationContext ??= new PgEmulationContext(_config.Server.PostgresServerVersion, _clusterName));
+        EmulatedResult? emulated = PgCatalogEmulator.TryAnswer(sql, _emulationContext ??= new PgEmulationContext(_config.Server.PostgresServerVersion, _router is null ? _clusterName : "chosen per statement by routing rules"));
         if (emulated is not null)
         {
             return new PgStatement { Sql = sql, Info = info, Kind = PgStatementKind.Emulated, Emulated = emulated, ResultSchema = emulated.Schema };
         }
 
+        GroupEngine? target = _router is null ? null : await RouteStatementAsync(sql, info.Kind).ConfigureAwait(false);
         string engineSql = SessionSettingInliner.Inline(sql, _gatewaySetting ??= name => _parameters.TryGet(name, out string value) ? value : null);
-        if (_engineDialect == SqlDialect.DuckDb)
+        if ((target?.Dialect ?? _engineDialect) == SqlDialect.DuckDb)
         {
             // DuckDB takes no isolation or access modes; its transactions are snapshot-isolated.
             engineSql = info.Kind == StatementKind.Begin ? "BEGIN TRANSACTION" : PgToDuckDbTranslator.Translate(engineSql);
         }
 
-        return new PgStatement { Sql = sql, Info = info, Kind = PgStatementKind.Engine, EngineSql = engineSql };
+        return new PgStatement { Sql = sql, Info = info, Kind = PgStatementKind.Engine, EngineSql = engineSql, Target = target };
     }
 
     private static bool TryParseReset(string sql, out string name)
@@ -141,6 +148,7 @@ internal sealed partial class PgSession
                     throw new EngineException($"the engine of cluster '{_clusterName}' does not accept time zone \"{statement.ParameterValue}\"", SqlStates.InvalidParameterValue);
                 }
 
+                OnParameterChanged(canonical);
                 if (PgSessionParameters.IsReported(canonical))
                 {
                     PgBackendWriter.WriteParameterStatus(Output, canonical, _parameters[canonical]);
@@ -159,11 +167,14 @@ internal sealed partial class PgSession
                     _parameters.Set(statement.ParameterName, null, out _);
                 }
 
+                OnParametersReset();
+
                 await TryForwardTimeZoneAsync(cancellationToken).ConfigureAwait(false);
                 return (null, "RESET");
             case PgStatementKind.DiscardAll:
                 await CloseAllStatementsAsync().ConfigureAwait(false);
                 _parameters.ResetAll();
+                OnParametersReset();
                 await TryForwardTimeZoneAsync(cancellationToken).ConfigureAwait(false);
                 return (null, "DISCARD ALL");
         }
@@ -197,15 +208,35 @@ internal sealed partial class PgSession
     /// </summary>
     private async ValueTask<bool> TryForwardTimeZoneAsync(CancellationToken cancellationToken)
     {
-        if (_engineDialect != SqlDialect.DuckDb)
+        if (_router is not null)
+        {
+            // Every engine session the routed session holds follows the zone.
+            bool all = true;
+            foreach (GroupEngine open in _router.Open)
+            {
+                if (open.Dialect == SqlDialect.DuckDb)
+                {
+                    all &= await ForwardTimeZoneAsync(open.Session, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            return all;
+        }
+
+        if (_engineDialect != SqlDialect.DuckDb || _engine is null)
         {
             return true;
         }
 
+        return await ForwardTimeZoneAsync(_engine, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<bool> ForwardTimeZoneAsync(IEngineSession engine, CancellationToken cancellationToken)
+    {
         string zone = _parameters["TimeZone"].Replace("'", "''", StringComparison.Ordinal);
         try
         {
-            IQueryResult result = await _engine!.ExecuteAsync($"SET TimeZone = '{zone}'", cancellationToken).ConfigureAwait(false);
+            IQueryResult result = await engine.ExecuteAsync($"SET TimeZone = '{zone}'", cancellationToken).ConfigureAwait(false);
             await result.DisposeAsync().ConfigureAwait(false);
             return true;
         }

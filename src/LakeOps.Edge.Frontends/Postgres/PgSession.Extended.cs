@@ -87,21 +87,24 @@ internal sealed partial class PgSession
         }
 
         // Drivers re-send the same unnamed statement over and over (pgbench -M extended): reuse it.
-        if (name.Length == 0 && _statements.TryGetValue("", out PgStatement? previous)
+        if (name.Length == 0 && _router is null && _statements.TryGetValue("", out PgStatement? previous)
             && previous.Sql == parse.Query && SameDeclaredTypes(previous, parse.ParameterTypeOids))
         {
             PgBackendWriter.WriteParseComplete(Output);
             return;
         }
 
-        PgStatement planned = Plan(parse.Query);
+        PgStatement planned = await PlanAsync(parse.Query).ConfigureAwait(false);
         PgStatement statement = planned;
         if (planned.Kind == PgStatementKind.Engine)
         {
             ThrowIfTransactionFailed(planned.Info.Kind);
 
-            string engineSql = _engineDialect == SqlDialect.DuckDb ? DuckDbParameterTypes.Apply(planned.EngineSql, parse.ParameterTypeOids) : planned.EngineSql;
-            IPreparedStatement prepared = await _engine!.PrepareAsync(engineSql, stopping).ConfigureAwait(false);
+            // A routed statement is prepared (and later runs) on the engine session of its group.
+            SqlDialect dialect = planned.Target?.Dialect ?? _engineDialect;
+            IEngineSession engine = planned.Target?.Session ?? _engine!;
+            string engineSql = dialect == SqlDialect.DuckDb ? DuckDbParameterTypes.Apply(planned.EngineSql, parse.ParameterTypeOids) : planned.EngineSql;
+            IPreparedStatement prepared = await engine.PrepareAsync(engineSql, stopping).ConfigureAwait(false);
             statement = planned with
             {
                 EngineSql = engineSql,
@@ -256,6 +259,7 @@ internal sealed partial class PgSession
             return;
         }
 
+        Activate(statement);
         using StatementTimer timer = BeginStatement();
         try
         {
@@ -308,6 +312,7 @@ internal sealed partial class PgSession
         }
 
         bool exhausted;
+        Activate(portal.Statement);
         using (BeginStatement())
         {
             try

@@ -22,7 +22,12 @@ internal sealed partial class PgSession
         {
             for (int i = 0; i < statements.Length; i++)
             {
-                statements[i] = Plan(texts[i]);
+                statements[i] = await PlanAsync(texts[i]).ConfigureAwait(false);
+                if (statements.Length > 1 && _batchTarget is null && statements[i].Target is { } first)
+                {
+                    // One Query message is one implicit transaction: its statements go where the first went.
+                    _batchTarget = first;
+                }
             }
         }
         catch (Exception ex) when (IsStatementError(ex))
@@ -31,8 +36,24 @@ internal sealed partial class PgSession
             MarkFailed();
             statements = [];
         }
+        finally
+        {
+            _batchTarget = null;
+        }
 
         bool implicitTransaction = NeedsImplicitTransaction(statements);
+        if (implicitTransaction && _router is not null)
+        {
+            foreach (PgStatement statement in statements)
+            {
+                if (statement.Target is not null)
+                {
+                    Activate(statement);
+                    break;
+                }
+            }
+        }
+
         bool succeeded = !implicitTransaction || await RunImplicitTransactionCommandAsync("BEGIN TRANSACTION").ConfigureAwait(false);
         foreach (PgStatement statement in succeeded ? statements : [])
         {
@@ -110,8 +131,20 @@ internal sealed partial class PgSession
     /// <summary>Runs one statement of a simple query, rows in text format. False after an error.</summary>
     private async ValueTask<bool> RunSimpleStatementAsync(PgStatement statement, CancellationToken stopping)
     {
-        using StatementTimer timer = BeginStatement();
         PgResultCursor? cursor = null;
+        try
+        {
+            Activate(statement);
+        }
+        catch (EngineException ex)
+        {
+            PgBackendWriter.WriteErrorResponse(Output, ToError(ex));
+            AfterStatement(statement, succeeded: false);
+            statement.Dispose();
+            return false;
+        }
+
+        using StatementTimer timer = BeginStatement();
         try
         {
             (IQueryResult? result, string? tag) = await RunAsync(statement, [], stopping).ConfigureAwait(false);

@@ -7,6 +7,7 @@ using LakeOps.Edge.Core.Diagnostics;
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Core.Security;
 using LakeOps.Edge.Engines.Postgres;
+using LakeOps.Edge.Frontends.Routing;
 using LakeOps.Edge.Protocols.Postgres;
 using LakeOps.Edge.Routing;
 
@@ -132,15 +133,47 @@ internal sealed partial class PgSession
             return false;
         }
 
-        (IEngine? engine, GroupConfig? group) = await ResolveEngineAsync().ConfigureAwait(false);
-        if (engine is null || group is null)
+        BuildRouteRequest(packet, applicationName);
+        IEngine? engine = null;
+        GroupConfig? group = null;
+        RouteTable routes = RouteTable.For(_config);
+        if (routes.RuleCount == 0)
         {
-            return false;
+            // No rules (the default): route once by database name, exactly as before rules existed.
+            (engine, group) = await ResolveEngineAsync().ConfigureAwait(false);
+            if (engine is null || group is null)
+            {
+                return false;
+            }
+        }
+        else
+        {
+            (bool ok, group) = await RouteAtLoginAsync(routes).ConfigureAwait(false);
+            if (!ok)
+            {
+                return false;
+            }
+
+            if (group is not null)
+            {
+                (engine, bool isPostgres) = PickForLogin(group);
+                if (!isPostgres)
+                {
+                    // Statement-independent, but the Arrow path: route per statement all the same (cheap, and
+                    // SET application_name / edge.tags keep working).
+                    group = null;
+                    engine = null;
+                    _router = new SessionRouter(routes, _route, _engines, _balancer);
+                }
+            }
         }
 
-        _groupStatementTimeout = group.StatementTimeout;
+        if (group is not null)
+        {
+            _groupStatementTimeout = group.StatementTimeout;
+        }
 
-        if (engine is PostgresEngine postgres)
+        if (engine is PostgresEngine postgres && group is not null)
         {
             // Same protocol on both sides: frames are forwarded (PgSession.Passthrough.cs).
             return await StartPassthroughAsync(postgres, group, packet, cancellationToken).ConfigureAwait(false);
@@ -149,6 +182,12 @@ internal sealed partial class PgSession
         _parameters = new PgSessionParameters(_config.Server.PostgresServerVersion, _user, applicationName);
         foreach (KeyValuePair<string, string> parameter in packet.Parameters)
         {
+            if (parameter.Key == "options" && _route.Session.TryGetValue("edge.tags", out string? startupTags))
+            {
+                // options=-c edge.tags=a,b: the gateway owns edge.tags (SHOW, SET, RESET work on it).
+                _parameters.ApplyStartup("edge.tags", startupTags);
+            }
+
             if (parameter.Key is "user" or "database" or "options" or "replication")
             {
                 continue;
@@ -162,13 +201,16 @@ internal sealed partial class PgSession
             }
         }
 
-        if (!await OpenEngineSessionAsync(engine, applicationName, cancellationToken).ConfigureAwait(false))
+        OnParametersReset();
+
+        // With per-statement routing, engine sessions open on first use (PgSession.Routing.cs).
+        if (_router is null && !await OpenEngineSessionAsync(engine!, applicationName, cancellationToken).ConfigureAwait(false))
         {
             return false;
         }
 
         // Engine sessions start in UTC; only another zone (pgjdbc sends the JVM's) costs a statement.
-        if (_parameters.OutputZone is not null && !await TryForwardTimeZoneAsync(cancellationToken).ConfigureAwait(false))
+        if (_router is null && _parameters.OutputZone is not null && !await TryForwardTimeZoneAsync(cancellationToken).ConfigureAwait(false))
         {
             await TrySendFatalAsync(SqlStates.InvalidParameterValue, $"the engine of cluster '{_clusterName}' does not accept time zone \"{_parameters["TimeZone"]}\"").ConfigureAwait(false);
             return false;

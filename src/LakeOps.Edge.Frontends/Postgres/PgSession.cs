@@ -253,6 +253,13 @@ internal sealed partial class PgSession
             _registry.Unregister(_processId);
         }
 
+        if (_router is not null)
+        {
+            // The router owns every engine session the routed session opened (_engine is one of them).
+            await _router.DisposeAsync().ConfigureAwait(false);
+            _engine = null;
+        }
+
         if (_engine is not null)
         {
             try

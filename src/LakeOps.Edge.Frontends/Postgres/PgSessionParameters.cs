@@ -26,7 +26,7 @@ internal sealed class PgSessionParameters
         "is_superuser", "server_encoding", "server_version", "session_authorization",
         "standard_conforming_strings", "TimeZone", "extra_float_digits", "client_min_messages",
         "statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout", "bytea_output",
-        "default_transaction_isolation", "transaction_isolation",
+        "default_transaction_isolation", "transaction_isolation", "edge.tags",
     ];
 
     /// <summary>Defaults; application_name, server_version and session_authorization come per session.</summary>
@@ -36,7 +36,7 @@ internal sealed class PgSessionParameters
         "off", "UTF8", "", "",
         "on", "UTC", "1", "notice",
         "0", "0", "0", "hex",
-        "serializable", "serializable",
+        "serializable", "serializable", "",
     ];
 
     private static readonly Dictionary<string, int> IndexOf = CreateIndex();

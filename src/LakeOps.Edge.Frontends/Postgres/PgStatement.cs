@@ -61,6 +61,9 @@ internal sealed record PgStatement : IDisposable
     /// <summary>True once the client received this statement's RowDescription (drivers then cache it).</summary>
     public bool DescribedToClient { get; set; }
 
+    /// <summary>The engine session (group) the statement was routed to; null without per-statement routing.</summary>
+    public LakeOps.Edge.Frontends.Routing.GroupEngine? Target { get; init; }
+
     public void Dispose() => Prepared?.Dispose();
 }
 

@@ -75,7 +75,7 @@ public sealed class EdgeProcess : IAsyncDisposable
     }
 
     /// <summary>Starts Edge; <paramref name="configYaml"/> may use {PORT} and {DIR} placeholders.</summary>
-    public static async Task<EdgeProcess> StartAsync(string configYaml, IDictionary<string, string>? environment = null)
+    public static async Task<EdgeProcess> StartAsync(string configYaml, IDictionary<string, string>? environment = null, IReadOnlyList<string>? runArguments = null)
     {
         string directory = Path.Combine(Path.GetTempPath(), "edge-it-" + Guid.NewGuid().ToString("N")[..8]);
         System.IO.Directory.CreateDirectory(directory);
@@ -83,7 +83,7 @@ public sealed class EdgeProcess : IAsyncDisposable
         string configPath = Path.Combine(directory, "edge.yaml");
         await File.WriteAllTextAsync(configPath, configYaml.Replace("{PORT}", port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal).Replace("{DIR}", directory, StringComparison.Ordinal));
 
-        var info = new ProcessStartInfo(BinaryPath, ["run", "--config", configPath])
+        var info = new ProcessStartInfo(BinaryPath, ["run", "--config", configPath, .. runArguments ?? []])
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,

@@ -1,0 +1,215 @@
+using Apache.Arrow;
+using Apache.Arrow.Types;
+using LakeOps.Edge.Core.Config;
+using LakeOps.Edge.Core.Engines;
+using LakeOps.Edge.Engines.Postgres;
+using LakeOps.Edge.Frontends.Postgres.Catalog;
+using LakeOps.Edge.Frontends.Routing;
+using LakeOps.Edge.Protocols.Postgres;
+using LakeOps.Edge.Routing;
+using LakeOps.Edge.Sql;
+
+namespace LakeOps.Edge.Frontends.Postgres;
+
+/// <summary>
+/// Routing rules in a PostgreSQL session. Without <c>routes:</c> the session routes once at login by
+/// database name (the <see cref="_router"/> stays null and nothing here runs per statement). With rules,
+/// a session whose decision cannot depend on the statement routes once at login (and may pass through
+/// to a PostgreSQL cluster); every other session routes each engine statement and holds one engine
+/// session per group it used. Transactions stay on the group of their BEGIN; prepared statements on
+/// the group they were prepared on.
+/// </summary>
+internal sealed partial class PgSession
+{
+    private RouteRequest _route = null!;
+    private SessionRouter? _router;
+    private GroupEngine? _active;
+
+    /// <summary>Set while the statements of one multi-statement Query are planned: they all go where the first went.</summary>
+    private GroupEngine? _batchTarget;
+
+    /// <summary>The request with the connection-level attributes from the startup packet.</summary>
+    private void BuildRouteRequest(StartupPacket packet, string applicationName)
+    {
+        Dictionary<string, string> properties = RouteRequest.NewProperties();
+        IReadOnlyList<string> tags = [];
+        foreach (KeyValuePair<string, string> parameter in packet.Parameters)
+        {
+            if (parameter.Key == "options")
+            {
+                foreach (KeyValuePair<string, string> setting in RouteAttributes.ParsePgOptions(parameter.Value))
+                {
+                    properties[setting.Key] = setting.Value;
+                }
+            }
+            else
+            {
+                properties[parameter.Key] = parameter.Value;
+            }
+        }
+
+        if (properties.TryGetValue("edge.tags", out string? edgeTags))
+        {
+            tags = RouteAttributes.SplitTags(edgeTags);
+        }
+
+        _route = new RouteRequest
+        {
+            Protocol = "postgres",
+            Listener = _listener.Name,
+            User = _user,
+            Roles = RouteAttributes.RolesOf(_config, _user),
+            Database = _database,
+            Schema = "public",
+            Application = applicationName,
+            Tags = tags,
+            Session = properties,
+            Syntax = SqlSyntax.Postgres,
+        };
+    }
+
+    /// <summary>
+    /// The login decision when rules exist. Returns the group to route once to (statement-independent
+    /// sessions), or null for per-statement routing (then <see cref="_router"/> is set). Fails the login
+    /// (FATAL) only for a database that names no group when nothing else applies.
+    /// </summary>
+    private async ValueTask<(bool Ok, GroupConfig? Group)> RouteAtLoginAsync(RouteTable table)
+    {
+        if (!table.IsStatementDependent(_route))
+        {
+            _route.Sql = "";
+            RouteDecision login = table.Decide(_route);
+            if (login.Group is not null)
+            {
+                return (true, login.Group);
+            }
+
+            if (login.IsFallback)
+            {
+                await TrySendFatalAsync(SqlStates.InvalidCatalogName, login.Reason).ConfigureAwait(false);
+                return (false, null);
+            }
+
+            // Denied by a rule: the client still connects; each statement gets the rule's error.
+        }
+
+        _router = new SessionRouter(table, _route, _engines, _balancer);
+        return (true, null);
+    }
+
+    /// <summary>Same-protocol passthrough is possible when the login group's picked cluster is PostgreSQL.</summary>
+    private (IEngine? Engine, bool IsPostgres) PickForLogin(GroupConfig group)
+    {
+        _clusterName = _balancer.Pick(group);
+        IEngine? engine = _engines.Find(_clusterName);
+        return (engine, engine is PostgresEngine);
+    }
+
+    /// <summary>
+    /// Routes one engine statement: the target engine session (opened on first use), or an
+    /// <see cref="EngineException"/> 42501 naming the rule when denied.
+    /// </summary>
+    private async ValueTask<GroupEngine> RouteStatementAsync(string sql, StatementKind kind)
+    {
+        bool inTransaction = _transactionStatus != PgTransactionStatus.Idle && _active is not null;
+        if (inTransaction && kind is StatementKind.Commit or StatementKind.Rollback or StatementKind.RollbackToSavepoint or StatementKind.Savepoint or StatementKind.Release)
+        {
+            // Ending the transaction is never denied nor sent elsewhere.
+            return _active!;
+        }
+
+        RouteDecision decision = _router!.Decide(sql);
+        if (decision.IsDenied)
+        {
+            throw new EngineException(SessionRouter.DenyText(decision), decision.IsFallback ? SqlStates.InvalidCatalogName : SqlStates.InsufficientPrivilege);
+        }
+
+        if (_batchTarget is not null)
+        {
+            return _batchTarget;
+        }
+
+        if (inTransaction)
+        {
+            // Documented: a transaction stays on its group, whatever later statements route to.
+            return _active!;
+        }
+
+        (GroupEngine engine, bool opened) = await _router.GetAsync(decision.Group!, new EngineSessionOptions(_user, _database, _parameters["application_name"]), CancellationToken.None).ConfigureAwait(false);
+        if (opened && engine.Dialect == SqlDialect.DuckDb && _parameters.OutputZone is not null)
+        {
+            await ForwardTimeZoneAsync(engine.Session, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        return engine;
+    }
+
+    /// <summary>Makes the statement's engine the session's current one (cancel and timeouts act on it).</summary>
+    private void Activate(PgStatement statement)
+    {
+        if (statement.Target is not { } target || ReferenceEquals(target, _active))
+        {
+            return;
+        }
+
+        if (_active is not null && _transactionStatus != PgTransactionStatus.Idle)
+        {
+            throw new EngineException(
+                $"prepared statement was prepared on group '{target.Group.Name}', but the open transaction runs on group '{_active.Group.Name}'; prepare it again inside the transaction",
+                SqlStates.InvalidTransactionState);
+        }
+
+        _active = target;
+        _engine = target.Session;
+        _engineDialect = target.Dialect;
+        _clusterName = target.Cluster;
+        _groupStatementTimeout = target.Group.StatementTimeout;
+    }
+
+    /// <summary>Keeps the request in step with gateway parameters that rules can test.</summary>
+    private void OnParameterChanged(string canonical)
+    {
+        if (canonical == "application_name")
+        {
+            _route.Application = _parameters["application_name"];
+        }
+        else if (canonical == "edge.tags")
+        {
+            _route.Tags = RouteAttributes.SplitTags(_parameters["edge.tags"]);
+        }
+    }
+
+    private void OnParametersReset()
+    {
+        OnParameterChanged("application_name");
+        OnParameterChanged("edge.tags");
+    }
+
+    /// <summary>EXPLAIN ROUTE: the decision for the statement, as one row, without running it.</summary>
+    private PgStatement ExplainRoute(string sql, string statement, StatementInfo info)
+    {
+        RouteExplanation explanation;
+        if (_router is not null)
+        {
+            explanation = _router.Explain(statement);
+        }
+        else
+        {
+            _route.Sql = statement;
+            explanation = RouteTable.For(_config).Explain(_route);
+        }
+
+        RouteExplanationField[] fields = RouteExplanationFields.Of(explanation);
+        var schemaFields = new List<Field>(fields.Length);
+        var columns = new IArrowArray[fields.Length];
+        for (int i = 0; i < fields.Length; i++)
+        {
+            schemaFields.Add(new Field(fields[i].Column, StringType.Default, true));
+            columns[i] = new StringArray.Builder().Append(fields[i].Value).Build();
+        }
+
+        var schema = new Schema(schemaFields, null);
+        var emulated = new EmulatedResult(schema, new RecordBatch(schema, columns, 1), "EXPLAIN");
+        return new PgStatement { Sql = sql, Info = info, Kind = PgStatementKind.Emulated, Emulated = emulated, ResultSchema = schema };
+    }
+}

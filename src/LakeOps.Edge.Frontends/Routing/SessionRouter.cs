@@ -1,0 +1,118 @@
+using LakeOps.Edge.Core.Config;
+using LakeOps.Edge.Core.Diagnostics;
+using LakeOps.Edge.Core.Engines;
+using LakeOps.Edge.Routing;
+
+namespace LakeOps.Edge.Frontends.Routing;
+
+/// <summary>An engine session a routed client session holds on one group.</summary>
+internal sealed class GroupEngine(GroupConfig group, string cluster, IEngine engine, IEngineSession session)
+{
+    public GroupConfig Group { get; } = group;
+
+    public string Cluster { get; } = cluster;
+
+    public IEngine Engine { get; } = engine;
+
+    public IEngineSession Session { get; } = session;
+
+    public SqlDialect Dialect => Engine.Dialect;
+}
+
+/// <summary>
+/// Per-statement routing for one client session (PostgreSQL or MySQL front door, Arrow path): the
+/// session's <see cref="RouteRequest"/>, the config snapshot's <see cref="RouteTable"/>, and one engine
+/// session per group, opened on first use (cluster picked by the <see cref="GroupBalancer"/>) and
+/// closed with the client session. Not thread-safe: one session, one statement at a time.
+/// </summary>
+internal sealed class SessionRouter : IAsyncDisposable
+{
+    private readonly IEngineProvider _engines;
+    private readonly GroupBalancer _balancer;
+    private readonly List<GroupEngine> _open = [];
+
+    public SessionRouter(RouteTable table, RouteRequest request, IEngineProvider engines, GroupBalancer balancer)
+    {
+        Table = table;
+        Request = request;
+        _engines = engines;
+        _balancer = balancer;
+    }
+
+    public RouteTable Table { get; }
+
+    public RouteRequest Request { get; }
+
+    /// <summary>Engine sessions opened so far, one per group.</summary>
+    public IReadOnlyList<GroupEngine> Open => _open;
+
+    /// <summary>Routes one statement; logs rule decisions at debug level (formatted only when debug is on).</summary>
+    public RouteDecision Decide(string sql)
+    {
+        Request.Sql = sql;
+        RouteDecision decision = Table.Decide(Request);
+        if (Log.IsEnabled(LogLevel.Debug) && !decision.IsFallback)
+        {
+            Log.Write(LogLevel.Debug, EventId.StatementRouted,
+                $"{Request.Protocol} session of '{Request.User}': {decision.Reason} (fingerprint {decision.Fingerprint:x16})");
+        }
+
+        return decision;
+    }
+
+    /// <summary>The EXPLAIN ROUTE answer for <paramref name="sql"/>, with the session's attributes.</summary>
+    public RouteExplanation Explain(string sql)
+    {
+        Request.Sql = sql;
+        return Table.Explain(Request);
+    }
+
+    /// <summary>The session's engine on <paramref name="group"/>, opened now if needed (Opened then true).</summary>
+    public async ValueTask<(GroupEngine Engine, bool Opened)> GetAsync(GroupConfig group, EngineSessionOptions options, CancellationToken cancellationToken)
+    {
+        foreach (GroupEngine open in _open)
+        {
+            if (ReferenceEquals(open.Group, group) || open.Group.Name == group.Name)
+            {
+                return (open, false);
+            }
+        }
+
+        string cluster = _balancer.Pick(group);
+        IEngine engine = _engines.Find(cluster)
+            ?? throw new EngineException($"cluster '{cluster}' of group '{group.Name}' is not running", SqlStates.CannotConnectNow);
+        IEngineSession session = await engine.OpenSessionAsync(options, cancellationToken).ConfigureAwait(false);
+        var opened = new GroupEngine(group, cluster, engine, session);
+        _open.Add(opened);
+        return (opened, true);
+    }
+
+    /// <summary>Takes over an engine session opened at login on <paramref name="group"/> (closed with the router).</summary>
+    public GroupEngine Adopt(GroupConfig group, string cluster, IEngine engine, IEngineSession session)
+    {
+        var adopted = new GroupEngine(group, cluster, engine, session);
+        _open.Add(adopted);
+        return adopted;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (GroupEngine open in _open)
+        {
+            try
+            {
+                await open.Session.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is EngineException or InvalidOperationException or ObjectDisposedException)
+            {
+                Log.Warn(EventId.SessionFailed, $"closing the engine session on '{open.Cluster}' failed: {ex.Message}");
+            }
+        }
+
+        _open.Clear();
+    }
+
+    /// <summary>The client's text for a denied statement: the rule and its message.</summary>
+    public static string DenyText(RouteDecision decision) =>
+        decision.IsFallback ? decision.DenyMessage ?? decision.Reason : $"denied by routing rule '{decision.RuleName}': {decision.DenyMessage}";
+}
