@@ -214,6 +214,31 @@ for mode in simple extended prepared; do
     unset tps_runs lat_runs
   done
 done
+# CPU time the gateway process itself spends per transaction: insensitive to what else runs on the
+# machine, so it compares Edge and PgBouncer even when TPS figures are noisy.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cpu_per_tx() { # port pid mode -> microseconds
+  local before after tx=$((16 * 2000))
+  before=$(cpu_ticks "$2")
+  timeout -k 5 120 pgbench -n -S -M "$3" -c 16 -j 2 -t 2000 -h 127.0.0.1 -p "$1" -U postgres bench > /dev/null 2>&1 || { echo failed; return; }
+  after=$(cpu_ticks "$2")
+  awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n=$tx 'BEGIN{printf "%.1f", t / hz / n * 1e6}'
+}
+echo
+echo "Gateway CPU per transaction (pgbench -S -c 16 -t 2000, CPU time of the gateway process / transactions, median of $REPEATS):"
+echo "| mode     | PgBouncer us | Edge us | Edge/PgBouncer |"
+echo "|----------|--------------|---------|----------------|"
+BOUNCER_PID=$(cat "$WORK/bouncer/pgbouncer.pid")
+for mode in simple extended; do
+  b_runs="" e_runs=""
+  for rep in $(seq "$REPEATS"); do
+    b_runs+="$(cpu_per_tx "$BOUNCER_PORT" "$BOUNCER_PID" $mode) "
+    e_runs+="$(cpu_per_tx "$EDGE_PORT" "$MAIN_EDGE" $mode) "
+  done
+  b=$(median <<<"$b_runs") e=$(median <<<"$e_runs")
+  printf '| %-8s | %12s | %7s | %14s |\n' $mode "$b" "$e" "$(awk -v a="$e" -v b="$b" 'BEGIN{printf "%.2f", a / b}')"
+done
+
 [[ -s $WORK/failures ]] && { echo "Failed runs (first error; full output in artifacts/bench/):"; cat "$WORK/failures"; }
 echo "==> Edge RSS after load: $(awk '/VmRSS/{print $2" "$3}' /proc/$MAIN_EDGE/status)"
 stop_edge "$MAIN_EDGE"

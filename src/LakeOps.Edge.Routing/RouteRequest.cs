@@ -10,7 +10,8 @@ namespace LakeOps.Edge.Routing;
 /// </summary>
 public sealed class RouteRequest
 {
-    private static readonly FrozenDictionary<string, string> NoProperties =
+    /// <summary>An empty property map (shared; sessions without rules keep no properties).</summary>
+    public static readonly IReadOnlyDictionary<string, string> NoProperties =
         FrozenDictionary.ToFrozenDictionary(Array.Empty<KeyValuePair<string, string>>(), StringComparer.OrdinalIgnoreCase);
 
     private string _sql = "";

@@ -115,7 +115,7 @@ internal static class GatewayHost
         }
 
         store.Publish(result.Config!);
-        Log.Info(EventId.ConfigReloaded, $"reloaded {configPath} (listener addresses and clusters apply at restart; routing, users and limits apply to new sessions now)");
+        Log.Info(EventId.ConfigReloaded, $"reloaded {configPath} (listener addresses and clusters apply at restart; users and limits apply to new sessions, routes also to the next statement of sessions that route per statement)");
     }
 
     /// <summary>sd_notify without libsystemd: one datagram to $NOTIFY_SOCKET.</summary>

@@ -116,6 +116,24 @@ public sealed class RoutingTests : IAsyncLifetime
         Tools.RunAsync("mysql", ["--protocol=TCP", "-h127.0.0.1", $"-P{_mysqlPort}", "-uedge", "--batch", "--raw", "--skip-ssl", "-A", "alpha", "-e", sql]);
 
     [Fact]
+    public async Task A_reload_applies_new_routes_to_the_next_statement_of_an_open_session()
+    {
+        // Every session here routes per statement (the config has a sql_regex rule), so the reload's
+        // routes decide the very next statement of a connection opened before it.
+        await using NpgsqlConnection connection = await PgAsync(extra: "Application Name=reload-test");
+        Assert.Equal("alpha", await ScalarAsync(connection, "select current_database()"));
+
+        string reloaded = Config.Replace("{MYPORT}", _mysqlPort.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            .Replace("\nroutes:\n", "\nroutes:\n  - name: reloaded\n    when: {application: reload-test}\n    group: gamma\n", StringComparison.Ordinal);
+        Assert.Contains("name: reloaded", reloaded, StringComparison.Ordinal);
+        await _edge.ReloadAsync(reloaded);
+
+        Assert.Equal("gamma", await ScalarAsync(connection, "select current_database()"));
+        await using NpgsqlConnection fresh = await PgAsync(extra: "Application Name=reload-test");
+        Assert.Equal("gamma", await ScalarAsync(fresh, "select current_database()"));
+    }
+
+    [Fact]
     public async Task Psql_runs_on_its_group_and_a_hint_tag_wins_over_it()
     {
         Tools.Result plain = await Tools.PsqlAsync(_edge, "-A", "-t", "-c", "select current_database()");

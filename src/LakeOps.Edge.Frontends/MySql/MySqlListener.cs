@@ -108,7 +108,7 @@ public sealed class MySqlListener : IAsyncDisposable
             var transport = new ClientTransport(client);
             await using (transport.ConfigureAwait(false))
             {
-                var session = new MySqlSession(transport, listener, config, _engines, _balancer, _registry, _certificate, _statistics,
+                var session = new MySqlSession(transport, listener, config, _config, _engines, _balancer, _registry, _certificate, _statistics,
                     active > listener.Limits.MaxConnections);
                 await session.RunAsync(_stopping.Token).ConfigureAwait(false);
             }

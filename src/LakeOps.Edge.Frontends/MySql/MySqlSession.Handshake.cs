@@ -118,9 +118,9 @@ internal sealed partial class MySqlSession
         _variables = new MySqlSessionVariables(_config.Server.MySqlServerVersion, _listener.Limits.MaxMessageSize,
             _listener.Endpoint.Port, _certificate is not null, CollationName(_textCharset));
         string? database = string.IsNullOrEmpty(response.Database) ? null : response.Database;
-        BuildRouteRequest(response, database);
-        MySqlError? routeError;
         RouteTable routes = RouteTable.For(_config);
+        BuildRouteRequest(response, database, keepProperties: routes.RuleCount > 0);
+        MySqlError? routeError;
         if (routes.RuleCount == 0)
         {
             // No rules (the default): route once by database name, as before rules existed.

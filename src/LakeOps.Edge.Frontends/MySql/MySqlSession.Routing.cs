@@ -1,5 +1,4 @@
 using Apache.Arrow;
-using Apache.Arrow.Types;
 using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Frontends.Postgres;
@@ -28,12 +27,19 @@ internal sealed partial class MySqlSession
     /// <summary>Set at login when rules exist: switch to per-statement routing unless the passthrough takes the session.</summary>
     private RouteTable? _routeAfterLogin;
 
-    private void BuildRouteRequest(MySqlHandshakeResponse response, string? database)
+    /// <summary>The request with the connection-level attributes; without rules the connection attributes are not kept.</summary>
+    private void BuildRouteRequest(MySqlHandshakeResponse response, string? database, bool keepProperties)
     {
-        Dictionary<string, string> properties = RouteRequest.NewProperties();
-        foreach (KeyValuePair<string, string> attribute in response.ConnectAttributes)
+        IReadOnlyDictionary<string, string> properties = RouteRequest.NoProperties;
+        if (keepProperties)
         {
-            properties[attribute.Key] = attribute.Value;
+            Dictionary<string, string> attributes = RouteRequest.NewProperties();
+            foreach (KeyValuePair<string, string> attribute in response.ConnectAttributes)
+            {
+                attributes[attribute.Key] = attribute.Value;
+            }
+
+            properties = attributes;
         }
 
         _route = new RouteRequest
@@ -75,7 +81,7 @@ internal sealed partial class MySqlSession
             }
         }
 
-        _router = new SessionRouter(table, _route, _engines, _balancer);
+        _router = new SessionRouter(_configs, _route, _engines, _balancer);
         return (null, null);
     }
 
@@ -87,7 +93,7 @@ internal sealed partial class MySqlSession
             return;
         }
 
-        _router = new SessionRouter(table, _route, _engines, _balancer);
+        _router = new SessionRouter(_configs, _route, _engines, _balancer);
         if (_engine is not null && _engineInstance is not null && _group is not null)
         {
             _active = _router.Adopt(_group, _clusterName, _engineInstance, _engine);
@@ -163,28 +169,8 @@ internal sealed partial class MySqlSession
     /// <summary>EXPLAIN ROUTE: the decision for the statement as one row, without running it.</summary>
     private InMemoryResult ExplainRoute(string statement)
     {
-        RouteExplanation explanation;
-        if (_router is not null)
-        {
-            explanation = _router.Explain(statement);
-        }
-        else
-        {
-            _route.Sql = statement;
-            explanation = RouteTable.For(_config).Explain(_route);
-        }
-
-        RouteExplanationField[] fields = RouteExplanationFields.Of(explanation);
-        var schemaFields = new List<Field>(fields.Length);
-        var columns = new IArrowArray[fields.Length];
-        for (int i = 0; i < fields.Length; i++)
-        {
-            schemaFields.Add(new Field(fields[i].Column, StringType.Default, true));
-            columns[i] = new StringArray.Builder().Append(fields[i].Value).Build();
-        }
-
-        var schema = new Schema(schemaFields, null);
-        return new InMemoryResult(schema, new RecordBatch(schema, columns, 1));
+        RecordBatch batch = ExplainRouteResult.For(_router, _route, _config, statement);
+        return new InMemoryResult(batch.Schema, batch);
     }
 
     /// <summary>USE / COM_INIT_DB with per-statement routing: the request follows; engine sessions stay.</summary>

@@ -25,6 +25,9 @@ internal sealed partial class MySqlSession
     private readonly ClientTransport _transport;
     private readonly ListenerConfig _listener;
     private readonly EdgeConfig _config;
+
+    // The live store: per-statement routing reads the current snapshot's routes.
+    private readonly ConfigStore _configs;
     private readonly IEngineProvider _engines;
     private readonly GroupBalancer _balancer;
     private readonly MySqlSessionRegistry _registry;
@@ -61,6 +64,7 @@ internal sealed partial class MySqlSession
         ClientTransport transport,
         ListenerConfig listener,
         EdgeConfig config,
+        ConfigStore configs,
         IEngineProvider engines,
         GroupBalancer balancer,
         MySqlSessionRegistry registry,
@@ -71,6 +75,7 @@ internal sealed partial class MySqlSession
         _transport = transport;
         _listener = listener;
         _config = config;
+        _configs = configs;
         _engines = engines;
         _balancer = balancer;
         _registry = registry;

@@ -101,7 +101,7 @@ public sealed class PgListener : IAsyncDisposable
             var transport = new ClientTransport(client);
             await using (transport.ConfigureAwait(false))
             {
-                var session = new PgSession(transport, listener, config, _engines, _balancer, _registry, _certificate, active > listener.Limits.MaxConnections);
+                var session = new PgSession(transport, listener, config, _config, _engines, _balancer, _registry, _certificate, active > listener.Limits.MaxConnections);
                 await session.RunAsync(_stopping.Token).ConfigureAwait(false);
             }
         }

@@ -1,5 +1,4 @@
 using Apache.Arrow;
-using Apache.Arrow.Types;
 using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Engines.Postgres;
@@ -28,11 +27,14 @@ internal sealed partial class PgSession
     /// <summary>Set while the statements of one multi-statement Query are planned: they all go where the first went.</summary>
     private GroupEngine? _batchTarget;
 
-    /// <summary>The request with the connection-level attributes from the startup packet.</summary>
-    private void BuildRouteRequest(StartupPacket packet, string applicationName)
+    /// <summary>
+    /// The request with the connection-level attributes from the startup packet. Without rules the
+    /// session properties are not kept (nothing tests them; thousands of idle sessions would carry
+    /// them). Returns the startup edge.tags value, if any.
+    /// </summary>
+    private string? BuildRouteRequest(StartupPacket packet, string applicationName, bool keepProperties)
     {
         Dictionary<string, string> properties = RouteRequest.NewProperties();
-        IReadOnlyList<string> tags = [];
         foreach (KeyValuePair<string, string> parameter in packet.Parameters)
         {
             if (parameter.Key == "options")
@@ -48,11 +50,7 @@ internal sealed partial class PgSession
             }
         }
 
-        if (properties.TryGetValue("edge.tags", out string? edgeTags))
-        {
-            tags = RouteAttributes.SplitTags(edgeTags);
-        }
-
+        string? edgeTags = properties.GetValueOrDefault("edge.tags");
         _route = new RouteRequest
         {
             Protocol = "postgres",
@@ -62,10 +60,11 @@ internal sealed partial class PgSession
             Database = _database,
             Schema = "public",
             Application = applicationName,
-            Tags = tags,
-            Session = properties,
+            Tags = edgeTags is null ? [] : RouteAttributes.SplitTags(edgeTags),
+            Session = keepProperties ? properties : RouteRequest.NoProperties,
             Syntax = SqlSyntax.Postgres,
         };
+        return edgeTags;
     }
 
     /// <summary>
@@ -93,7 +92,7 @@ internal sealed partial class PgSession
             // Denied by a rule: the client still connects; each statement gets the rule's error.
         }
 
-        _router = new SessionRouter(table, _route, _engines, _balancer);
+        _router = new SessionRouter(_configs, _route, _engines, _balancer);
         return (true, null);
     }
 
@@ -188,28 +187,8 @@ internal sealed partial class PgSession
     /// <summary>EXPLAIN ROUTE: the decision for the statement, as one row, without running it.</summary>
     private PgStatement ExplainRoute(string sql, string statement, StatementInfo info)
     {
-        RouteExplanation explanation;
-        if (_router is not null)
-        {
-            explanation = _router.Explain(statement);
-        }
-        else
-        {
-            _route.Sql = statement;
-            explanation = RouteTable.For(_config).Explain(_route);
-        }
-
-        RouteExplanationField[] fields = RouteExplanationFields.Of(explanation);
-        var schemaFields = new List<Field>(fields.Length);
-        var columns = new IArrowArray[fields.Length];
-        for (int i = 0; i < fields.Length; i++)
-        {
-            schemaFields.Add(new Field(fields[i].Column, StringType.Default, true));
-            columns[i] = new StringArray.Builder().Append(fields[i].Value).Build();
-        }
-
-        var schema = new Schema(schemaFields, null);
-        var emulated = new EmulatedResult(schema, new RecordBatch(schema, columns, 1), "EXPLAIN");
-        return new PgStatement { Sql = sql, Info = info, Kind = PgStatementKind.Emulated, Emulated = emulated, ResultSchema = schema };
+        RecordBatch batch = ExplainRouteResult.For(_router, _route, _config, statement);
+        var emulated = new EmulatedResult(batch.Schema, batch, "EXPLAIN");
+        return new PgStatement { Sql = sql, Info = info, Kind = PgStatementKind.Emulated, Emulated = emulated, ResultSchema = batch.Schema };
     }
 }

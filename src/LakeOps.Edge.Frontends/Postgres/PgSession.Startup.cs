@@ -133,10 +133,10 @@ internal sealed partial class PgSession
             return false;
         }
 
-        BuildRouteRequest(packet, applicationName);
+        RouteTable routes = RouteTable.For(_config);
+        string? startupTags = BuildRouteRequest(packet, applicationName, keepProperties: routes.RuleCount > 0);
         IEngine? engine = null;
         GroupConfig? group = null;
-        RouteTable routes = RouteTable.For(_config);
         if (routes.RuleCount == 0)
         {
             // No rules (the default): route once by database name, exactly as before rules existed.
@@ -163,7 +163,7 @@ internal sealed partial class PgSession
                     // SET application_name / edge.tags keep working).
                     group = null;
                     engine = null;
-                    _router = new SessionRouter(routes, _route, _engines, _balancer);
+                    _router = new SessionRouter(_configs, _route, _engines, _balancer);
                 }
             }
         }
@@ -182,7 +182,7 @@ internal sealed partial class PgSession
         _parameters = new PgSessionParameters(_config.Server.PostgresServerVersion, _user, applicationName);
         foreach (KeyValuePair<string, string> parameter in packet.Parameters)
         {
-            if (parameter.Key == "options" && _route.Session.TryGetValue("edge.tags", out string? startupTags))
+            if (parameter.Key == "options" && startupTags is not null)
             {
                 // options=-c edge.tags=a,b: the gateway owns edge.tags (SHOW, SET, RESET work on it).
                 _parameters.ApplyStartup("edge.tags", startupTags);

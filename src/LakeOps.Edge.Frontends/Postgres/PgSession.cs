@@ -19,6 +19,9 @@ internal sealed partial class PgSession
     private readonly ClientTransport _transport;
     private readonly ListenerConfig _listener;
     private readonly EdgeConfig _config;
+
+    // The live store: per-statement routing reads the current snapshot's routes.
+    private readonly ConfigStore _configs;
     private readonly IEngineProvider _engines;
     private readonly GroupBalancer _balancer;
     private readonly PgSessionRegistry _registry;
@@ -40,6 +43,7 @@ internal sealed partial class PgSession
         ClientTransport transport,
         ListenerConfig listener,
         EdgeConfig config,
+        ConfigStore configs,
         IEngineProvider engines,
         GroupBalancer balancer,
         PgSessionRegistry registry,
@@ -49,6 +53,7 @@ internal sealed partial class PgSession
         _transport = transport;
         _listener = listener;
         _config = config;
+        _configs = configs;
         _engines = engines;
         _balancer = balancer;
         _registry = registry;

@@ -21,75 +21,9 @@ internal static class RouteAttributes
     public static IReadOnlyList<string> RolesOf(EdgeConfig config, string user) =>
         config.Users.TryGetValue(user, out UserConfig? account) ? account.Roles : [];
 
-    /// <summary>
-    /// The <c>-c name=value</c> and <c>--name=value</c> settings of a PostgreSQL startup <c>options</c>
-    /// parameter (space-separated; a backslash escapes the next character, as libpq documents).
-    /// </summary>
-    public static List<KeyValuePair<string, string>> ParsePgOptions(string options)
-    {
-        var words = new List<string>();
-        var word = new System.Text.StringBuilder();
-        bool escaped = false;
-        foreach (char c in options)
-        {
-            if (escaped)
-            {
-                word.Append(c);
-                escaped = false;
-            }
-            else if (c == '\\')
-            {
-                escaped = true;
-            }
-            else if (char.IsWhiteSpace(c))
-            {
-                if (word.Length > 0)
-                {
-                    words.Add(word.ToString());
-                    word.Clear();
-                }
-            }
-            else
-            {
-                word.Append(c);
-            }
-        }
-
-        if (word.Length > 0)
-        {
-            words.Add(word.ToString());
-        }
-
-        var settings = new List<KeyValuePair<string, string>>();
-        for (int i = 0; i < words.Count; i++)
-        {
-            string setting;
-            if (words[i] == "-c" && i + 1 < words.Count)
-            {
-                setting = words[++i];
-            }
-            else if (words[i].StartsWith("-c", StringComparison.Ordinal) && words[i].Length > 2)
-            {
-                setting = words[i][2..];
-            }
-            else if (words[i].StartsWith("--", StringComparison.Ordinal))
-            {
-                setting = words[i][2..];
-            }
-            else
-            {
-                continue;
-            }
-
-            int eq = setting.IndexOf('=', StringComparison.Ordinal);
-            if (eq > 0)
-            {
-                settings.Add(new(setting[..eq].Replace('-', '_'), setting[(eq + 1)..]));
-            }
-        }
-
-        return settings;
-    }
+    /// <summary>The <c>-c name=value</c> and <c>--name=value</c> settings of a PostgreSQL startup <c>options</c> parameter.</summary>
+    public static List<KeyValuePair<string, string>> ParsePgOptions(string options) =>
+        Postgres.Passthrough.SessionSettings.ParseOptions(options);
 
     /// <summary>
     /// True for <c>EXPLAIN ROUTE statement</c> (any case, any whitespace, leading comments allowed);

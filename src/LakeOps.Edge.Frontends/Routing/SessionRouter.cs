@@ -21,25 +21,28 @@ internal sealed class GroupEngine(GroupConfig group, string cluster, IEngine eng
 
 /// <summary>
 /// Per-statement routing for one client session (PostgreSQL or MySQL front door, Arrow path): the
-/// session's <see cref="RouteRequest"/>, the config snapshot's <see cref="RouteTable"/>, and one engine
+/// session's <see cref="RouteRequest"/>, the current config snapshot's <see cref="RouteTable"/> (read
+/// per statement, so a reload's routes apply to the next statement of every session), and one engine
 /// session per group, opened on first use (cluster picked by the <see cref="GroupBalancer"/>) and
 /// closed with the client session. Not thread-safe: one session, one statement at a time.
 /// </summary>
 internal sealed class SessionRouter : IAsyncDisposable
 {
+    private readonly ConfigStore _configs;
     private readonly IEngineProvider _engines;
     private readonly GroupBalancer _balancer;
     private readonly List<GroupEngine> _open = [];
 
-    public SessionRouter(RouteTable table, RouteRequest request, IEngineProvider engines, GroupBalancer balancer)
+    public SessionRouter(ConfigStore configs, RouteRequest request, IEngineProvider engines, GroupBalancer balancer)
     {
-        Table = table;
+        _configs = configs;
         Request = request;
         _engines = engines;
         _balancer = balancer;
     }
 
-    public RouteTable Table { get; }
+    /// <summary>The routes of the current snapshot (compiled once per snapshot, then a cache lookup).</summary>
+    public RouteTable Table => RouteTable.For(_configs.Current);
 
     public RouteRequest Request { get; }
 

@@ -81,7 +81,7 @@ public sealed class EdgeProcess : IAsyncDisposable
         System.IO.Directory.CreateDirectory(directory);
         int port = FreePort();
         string configPath = Path.Combine(directory, "edge.yaml");
-        await File.WriteAllTextAsync(configPath, configYaml.Replace("{PORT}", port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal).Replace("{DIR}", directory, StringComparison.Ordinal));
+        await File.WriteAllTextAsync(configPath, Fill(configYaml, port, directory));
 
         var info = new ProcessStartInfo(BinaryPath, ["run", "--config", configPath, .. runArguments ?? []])
         {
@@ -133,6 +133,39 @@ public sealed class EdgeProcess : IAsyncDisposable
         {
             _ready.TrySetResult();
         }
+    }
+
+    private static string Fill(string configYaml, int port, string directory) =>
+        configYaml.Replace("{PORT}", port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal).Replace("{DIR}", directory, StringComparison.Ordinal);
+
+    /// <summary>Rewrites the config file (same {PORT} and {DIR}), sends SIGHUP and returns once Edge logged the reload.</summary>
+    public async Task ReloadAsync(string configYaml)
+    {
+        int before = Occurrences("[1011 ConfigReloaded]");
+        await File.WriteAllTextAsync(Path.Combine(Directory, "edge.yaml"), Fill(configYaml, Port, Directory));
+        Signal(_process.Id, 1);
+        DateTime deadline = DateTime.UtcNow.AddSeconds(15);
+        while (Occurrences("[1011 ConfigReloaded]") == before)
+        {
+            if (DateTime.UtcNow > deadline || _process.HasExited)
+            {
+                throw new TimeoutException("lakeops-edge did not log a reload:\n" + Log);
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
+    private int Occurrences(string text)
+    {
+        string log = Log;
+        int count = 0;
+        for (int at = log.IndexOf(text, StringComparison.Ordinal); at >= 0; at = log.IndexOf(text, at + text.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
     }
 
     /// <summary>Resident memory of the Edge process in bytes (from /proc).</summary>

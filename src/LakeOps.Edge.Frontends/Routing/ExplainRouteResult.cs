@@ -1,0 +1,39 @@
+using Apache.Arrow;
+using Apache.Arrow.Types;
+using LakeOps.Edge.Core.Config;
+using LakeOps.Edge.Routing;
+
+namespace LakeOps.Edge.Frontends.Routing;
+
+/// <summary>The answer to <c>EXPLAIN ROUTE statement</c> on any front door: the explain verb's fields as one row.</summary>
+internal static class ExplainRouteResult
+{
+    /// <summary>
+    /// Explains <paramref name="statement"/> with the session's attributes: through its router when it routes
+    /// per statement, else with the login snapshot's routes. The statement does not run.
+    /// </summary>
+    public static RecordBatch For(SessionRouter? router, RouteRequest request, EdgeConfig config, string statement)
+    {
+        RouteExplanation explanation;
+        if (router is not null)
+        {
+            explanation = router.Explain(statement);
+        }
+        else
+        {
+            request.Sql = statement;
+            explanation = RouteTable.For(config).Explain(request);
+        }
+
+        RouteExplanationField[] fields = RouteExplanationFields.Of(explanation);
+        var schemaFields = new List<Field>(fields.Length);
+        var columns = new IArrowArray[fields.Length];
+        for (int i = 0; i < fields.Length; i++)
+        {
+            schemaFields.Add(new Field(fields[i].Column, StringType.Default, true));
+            columns[i] = new StringArray.Builder().Append(fields[i].Value).Build();
+        }
+
+        return new RecordBatch(new Schema(schemaFields, null), columns, 1);
+    }
+}
