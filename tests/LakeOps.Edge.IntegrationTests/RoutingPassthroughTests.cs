@@ -67,6 +67,25 @@ public sealed class RoutingPassthroughTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Explain_route_is_answered_in_a_passthrough_session_in_order_and_in_the_transaction()
+    {
+        // psql sends simple Query messages; EXPLAIN ROUTE must not reach PostgreSQL as such, and the rows
+        // around it (and the open transaction) must be undisturbed.
+        Tools.Result result = await Tools.PsqlAsync(_edge, "-A", "-t",
+            "-c", "begin", "-c", "select 'before'", "-c", "EXPLAIN ROUTE select * from sales.orders where id = 7",
+            "-c", "select 'after', current_setting('transaction_isolation') is not null", "-c", "commit");
+        Assert.True(result.ExitCode == 0, result.All);
+        string[] lines = result.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Contains("before", lines);
+        string explained = Assert.Single(lines, l => l.StartsWith("psql-to-postgres|", StringComparison.Ordinal));
+        Assert.Contains("|pg|", explained, StringComparison.Ordinal);
+        Assert.Contains("sales.orders", explained, StringComparison.Ordinal);
+        Assert.Contains("after|t", lines);
+        Assert.True(Array.IndexOf(lines, "before") < Array.IndexOf(lines, explained));
+        Assert.True(Array.IndexOf(lines, explained) < Array.IndexOf(lines, "after|t"));
+    }
+
+    [Fact]
     public async Task A_session_with_statement_level_rules_routes_each_statement_on_the_arrow_path()
     {
         await using var connection = new NpgsqlConnection(_edge.ConnectionString(database: "pg", extra: "Application Name=mixed"));

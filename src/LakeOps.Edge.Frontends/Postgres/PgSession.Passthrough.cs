@@ -16,7 +16,7 @@ internal sealed partial class PgSession
     /// </summary>
     private async ValueTask<bool> StartPassthroughAsync(PostgresEngine engine, GroupConfig group, StartupPacket packet, CancellationToken cancellationToken)
     {
-        var passthrough = new PgPassthroughSession(_transport, _listener, engine, group, _user);
+        var passthrough = new PgPassthroughSession(_transport, _listener, engine, group, _user, ExplainRouteAsSelect);
         PassthroughLogin login = await passthrough.LoginAsync(packet.Parameters, cancellationToken).ConfigureAwait(false);
         if (login.Error is { } error)
         {

@@ -184,6 +184,12 @@ internal sealed partial class PgSession
         OnParameterChanged("edge.tags");
     }
 
+    /// <summary>EXPLAIN ROUTE in a passthrough session: the SELECT the server runs in its place (null for other text).</summary>
+    private string? ExplainRouteAsSelect(string sql) =>
+        RouteAttributes.TryParseExplainRoute(sql, out string statement)
+            ? ExplainRouteResult.AsSelect(ExplainRouteResult.For(null, _route, _config, statement))
+            : null;
+
     /// <summary>EXPLAIN ROUTE: the decision for the statement, as one row, without running it.</summary>
     private PgStatement ExplainRoute(string sql, string statement, StatementInfo info)
     {

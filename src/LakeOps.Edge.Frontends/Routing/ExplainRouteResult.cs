@@ -36,4 +36,22 @@ internal static class ExplainRouteResult
 
         return new RecordBatch(new Schema(schemaFields, null), columns, 1);
     }
+
+    /// <summary>
+    /// The same row as a PostgreSQL SELECT of literals, for passthrough sessions: the server answers it in
+    /// the client's stream, in order and with the right transaction status.
+    /// </summary>
+    public static string AsSelect(RecordBatch row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        var select = new System.Text.StringBuilder("SELECT ");
+        for (int i = 0; i < row.ColumnCount; i++)
+        {
+            string value = ((StringArray)row.Column(i)).GetString(0) ?? "";
+            select.Append(i == 0 ? "'" : ", '").Append(value.Replace("'", "''", StringComparison.Ordinal))
+                .Append("'::text AS \"").Append(row.Schema.GetFieldByIndex(i).Name).Append('"');
+        }
+
+        return select.ToString();
+    }
 }

@@ -59,6 +59,12 @@ internal sealed class ClientMessageForwarder
         _statementsBySpan = _statements.GetAlternateLookup<ReadOnlySpan<byte>>();
     }
 
+    /// <summary>
+    /// Answers <c>EXPLAIN ROUTE</c> in a simple Query: given the query text, the SELECT the server runs in
+    /// its place, or null when the text is something else.
+    /// </summary>
+    public Func<string, string?>? ExplainRoute { get; init; }
+
     /// <summary>What the client is owed for the messages of this batch, in order.</summary>
     public ResponseQueue Staged { get; } = new();
 
@@ -278,6 +284,17 @@ internal sealed class ClientMessageForwarder
         }
 
         ReadOnlySpan<byte> text = Text(Body(frame), "Query");
+        if (ExplainRoute is not null && MayBeExplain(text) && ExplainRoute(Encoding.UTF8.GetString(text)) is { } select)
+        {
+            // EXPLAIN ROUTE is Edge's own: the server runs a SELECT of the answer instead.
+            PgFrontendWriter.WriteQuery(_server, select);
+            Wrote = true;
+            Staged.Add(new PendingResponse(ResponseKind.Query));
+            SyncPoints++;
+            _unnamedAttachment = -1;
+            return ClientStep.Continue;
+        }
+
         StatementEffects? effects = StatementEffects.Classify(text);
         Forward(frame);
         if (effects is not null)
@@ -291,6 +308,18 @@ internal sealed class ClientMessageForwarder
         // A simple query destroys the unnamed statement.
         _unnamedAttachment = -1;
         return ClientStep.Continue;
+    }
+
+    /// <summary>A cheap filter before decoding the text: the first word starts with E/e, or a comment comes first.</summary>
+    private static bool MayBeExplain(ReadOnlySpan<byte> text)
+    {
+        int i = 0;
+        while (i < text.Length && text[i] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
+        {
+            i++;
+        }
+
+        return i < text.Length && ((text[i] | 0x20) == (byte)'e' || text[i] is (byte)'/' or (byte)'-');
     }
 
     private ClientStep Parse(in ReadOnlySequence<byte> frame)

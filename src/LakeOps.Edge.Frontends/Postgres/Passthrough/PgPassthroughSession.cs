@@ -89,7 +89,8 @@ internal sealed partial class PgPassthroughSession
 
     private Task? _pump;
 
-    public PgPassthroughSession(ClientTransport transport, ListenerConfig listener, PostgresEngine engine, GroupConfig group, string user)
+    public PgPassthroughSession(ClientTransport transport, ListenerConfig listener, PostgresEngine engine, GroupConfig group, string user,
+        Func<string, string?>? explainRoute = null)
     {
         _transport = transport;
 
@@ -100,7 +101,7 @@ internal sealed partial class PgPassthroughSession
         _group = group;
         _pool = engine.Pool;
         _user = user;
-        _client = new ClientMessageForwarder(engine.ClusterName);
+        _client = new ClientMessageForwarder(engine.ClusterName) { ExplainRoute = explainRoute };
     }
 
     private enum DeadlineKind : byte
