@@ -98,12 +98,22 @@ public sealed class CliTests
     [Fact]
     public async Task Environment_variables_fill_config_values()
     {
-        await using EdgeProcess edge = await EdgeProcess.StartAsync(
-            Configs.Trust.Replace("path: \":memory:\"", "path: \"${EDGE_TEST_DB:-:memory:}\"", StringComparison.Ordinal),
-            new Dictionary<string, string> { ["EDGE_TEST_DB"] = Path.Combine(Path.GetTempPath(), $"edge-env-{Guid.NewGuid():N}.duckdb") });
-        Tools.Result result = await Tools.PsqlAsync(edge, "-A", "-t", "-c", "select database_name from duckdb_databases() where database_name like 'edge-env-%'");
-        Assert.True(result.ExitCode == 0, result.All);
-        Assert.StartsWith("edge-env-", result.StdOut.Trim(), StringComparison.Ordinal);
+        string database = Path.Combine(Path.GetTempPath(), $"edge-env-{Guid.NewGuid():N}.duckdb");
+        try
+        {
+            await using EdgeProcess edge = await EdgeProcess.StartAsync(
+                Configs.Trust.Replace("path: \":memory:\"", "path: \"${EDGE_TEST_DB:-:memory:}\"", StringComparison.Ordinal),
+                new Dictionary<string, string> { ["EDGE_TEST_DB"] = database });
+            Tools.Result result = await Tools.PsqlAsync(edge, "-A", "-t", "-c", "select database_name from duckdb_databases() where database_name like 'edge-env-%'");
+            Assert.True(result.ExitCode == 0, result.All);
+            Assert.StartsWith("edge-env-", result.StdOut.Trim(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            // Edge has stopped here (await using): its database file goes with the test.
+            File.Delete(database);
+            File.Delete(database + ".wal");
+        }
     }
 
     [Fact]
