@@ -6,6 +6,7 @@ using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Diagnostics;
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Engines;
+using LakeOps.Edge.Frontends;
 using LakeOps.Edge.Frontends.MySql;
 using LakeOps.Edge.Frontends.Postgres;
 
@@ -42,34 +43,22 @@ internal static class GatewayHost
             Log.Info(EventId.EngineStarted, $"cluster '{cluster}' ({config.Clusters[cluster].Engine}) started");
         }
 
-        var listeners = new List<PgListener>();
-        var mysqlListeners = new List<MySqlListener>();
+        var listeners = new List<FrontDoorListener>();
         try
         {
             foreach (ListenerConfig listener in config.Listeners)
             {
-                if (listener.Protocol == ListenerProtocol.MySql)
-                {
-                    var mysql = new MySqlListener(listener, store, engines);
-                    mysqlListeners.Add(mysql);
-                    mysql.Start();
-                    continue;
-                }
-
-                var pg = new PgListener(listener, store, engines);
-                listeners.Add(pg);
-                pg.Start();
+                FrontDoorListener started = listener.Protocol == ListenerProtocol.MySql
+                    ? new MySqlListener(listener, store, engines)
+                    : new PgListener(listener, store, engines);
+                listeners.Add(started);
+                started.Start();
             }
         }
         catch (Exception ex) when (ex is SocketException or CryptographicException or IOException)
         {
             Log.Error(EventId.Stopping, $"cannot start listener: {ex.Message}");
-            foreach (PgListener started in listeners)
-            {
-                await started.DisposeAsync().ConfigureAwait(false);
-            }
-
-            foreach (MySqlListener started in mysqlListeners)
+            foreach (FrontDoorListener started in listeners)
             {
                 await started.DisposeAsync().ConfigureAwait(false);
             }
@@ -89,13 +78,8 @@ internal static class GatewayHost
         Log.Info(EventId.Stopping, "stopping: no new connections, waiting for sessions to finish");
         SystemdNotify("STOPPING=1");
         TimeSpan timeout = store.Current.Server.ShutdownTimeout;
-        await Task.WhenAll(listeners.Select(l => l.StopAsync(timeout)).Concat(mysqlListeners.Select(l => l.StopAsync(timeout)))).ConfigureAwait(false);
-        foreach (PgListener listener in listeners)
-        {
-            await listener.DisposeAsync().ConfigureAwait(false);
-        }
-
-        foreach (MySqlListener listener in mysqlListeners)
+        await Task.WhenAll(listeners.Select(l => l.StopAsync(timeout))).ConfigureAwait(false);
+        foreach (FrontDoorListener listener in listeners)
         {
             await listener.DisposeAsync().ConfigureAwait(false);
         }

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using System.Text;
 using Apache.Arrow;
 using LakeOps.Edge.Core.Engines;
@@ -14,96 +13,58 @@ namespace LakeOps.Edge.Engines.MySql;
 /// dates). Arrays are reused from batch to batch (a batch is valid until the next read), so steady-state
 /// decoding allocates only when a column grows.
 /// </summary>
-internal sealed class MySqlColumnBuilder
+internal sealed class MySqlColumnBuilder : ArrowColumnBuilder
 {
-    private const int InitialCapacity = 1024;
     private const long MicrosPerSecond = 1_000_000;
     private const long MicrosPerDay = 86_400 * MicrosPerSecond;
     private const int UnixEpochDayNumber = 719_162;
 
     private readonly MySqlColumnSpec _spec;
-    private readonly int _width;
-    private byte[] _validity = new byte[InitialCapacity / 8];
-    private byte[] _values;
-    private byte[] _offsets = [];
-    private int _length;
-    private int _nullCount;
-    private int _valueBytes;
 
     public MySqlColumnBuilder(MySqlColumnSpec spec)
+        : base(spec.Field, FixedWidth(spec.Kind))
     {
         _spec = spec;
-        _width = FixedWidth(spec.Kind);
-        _values = new byte[_width > 0 ? _width * InitialCapacity : InitialCapacity];
-        if (_width == 0)
-        {
-            _offsets = new byte[4 * (InitialCapacity + 1)];
-        }
     }
-
-    public int Length => _length;
 
     /// <summary>Value bytes held (for batch sizing).</summary>
     public int ValueBytes => _valueBytes;
 
-    public void Reset()
-    {
-        _length = 0;
-        _nullCount = 0;
-        _valueBytes = 0;
-    }
+    public void AppendNull() => AppendNullValue();
 
-    public void AppendNull()
-    {
-        SetValidity(false);
-        if (_width > 0)
-        {
-            EnsureValues(_width);
-            _values.AsSpan(_valueBytes, _width).Clear();
-            _valueBytes += _width;
-        }
-        else
-        {
-            WriteOffset(_valueBytes);
-        }
-
-        _length++;
-    }
-
-    /// <summary>Appends a value of the text protocol (the server's printed form).</summary>
     public void AppendText(ReadOnlySpan<byte> text)
     {
         switch (_spec.Kind)
         {
             case MySqlValueKind.Int8:
-                Fixed((sbyte)ParseInteger(text, sbyte.MinValue, sbyte.MaxValue));
+                WriteFixed((sbyte)ParseInteger(text, sbyte.MinValue, sbyte.MaxValue));
                 break;
             case MySqlValueKind.UInt8:
-                Fixed((byte)ParseUnsigned(text, byte.MaxValue));
+                WriteFixed((byte)ParseUnsigned(text, byte.MaxValue));
                 break;
             case MySqlValueKind.Int16:
-                Fixed((short)ParseInteger(text, short.MinValue, short.MaxValue));
+                WriteFixed((short)ParseInteger(text, short.MinValue, short.MaxValue));
                 break;
             case MySqlValueKind.UInt16:
-                Fixed((ushort)ParseUnsigned(text, ushort.MaxValue));
+                WriteFixed((ushort)ParseUnsigned(text, ushort.MaxValue));
                 break;
             case MySqlValueKind.Int32:
-                Fixed((int)ParseInteger(text, int.MinValue, int.MaxValue));
+                WriteFixed((int)ParseInteger(text, int.MinValue, int.MaxValue));
                 break;
             case MySqlValueKind.UInt32:
-                Fixed((uint)ParseUnsigned(text, uint.MaxValue));
+                WriteFixed((uint)ParseUnsigned(text, uint.MaxValue));
                 break;
             case MySqlValueKind.Int64:
-                Fixed(ParseInteger(text, long.MinValue, long.MaxValue));
+                WriteFixed(ParseInteger(text, long.MinValue, long.MaxValue));
                 break;
             case MySqlValueKind.UInt64:
-                Fixed(ParseUnsigned(text, ulong.MaxValue));
+                WriteFixed(ParseUnsigned(text, ulong.MaxValue));
                 break;
             case MySqlValueKind.Float32:
-                Fixed(float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float f) ? f : throw Invalid(text));
+                WriteFixed(float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float f) ? f : throw Invalid(text));
                 break;
             case MySqlValueKind.Float64:
-                Fixed(double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) ? d : throw Invalid(text));
+                WriteFixed(double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) ? d : throw Invalid(text));
                 break;
             case MySqlValueKind.Decimal:
                 AppendDecimal(text);
@@ -113,7 +74,7 @@ internal sealed class MySqlColumnBuilder
                 AppendBytes(text);
                 return;
             case MySqlValueKind.Bit:
-                Fixed(BigEndianBits(text));
+                WriteFixed(BigEndianBits(text));
                 break;
             case MySqlValueKind.Date:
                 if (!TryParseDate(text, out int days))
@@ -122,7 +83,7 @@ internal sealed class MySqlColumnBuilder
                     return;
                 }
 
-                Fixed(days);
+                WriteFixed(days);
                 break;
             case MySqlValueKind.Timestamp:
                 if (!TryParseDateTime(text, out long micros))
@@ -131,10 +92,10 @@ internal sealed class MySqlColumnBuilder
                     return;
                 }
 
-                Fixed(micros);
+                WriteFixed(micros);
                 break;
             case MySqlValueKind.Time:
-                Fixed(TimeOfDay(ParseTime(text)));
+                WriteFixed(TimeOfDay(ParseTime(text)));
                 break;
         }
 
@@ -150,30 +111,30 @@ internal sealed class MySqlColumnBuilder
                 byte tiny = reader.ReadByte("TINY");
                 if (_spec.Kind == MySqlValueKind.UInt8)
                 {
-                    Fixed(tiny);
+                    WriteFixed(tiny);
                 }
                 else
                 {
-                    Fixed((sbyte)tiny);
+                    WriteFixed((sbyte)tiny);
                 }
 
                 break;
             case MySqlColumnType.Short:
             case MySqlColumnType.Year:
-                Fixed(reader.ReadUInt16("SHORT"));
+                WriteFixed(reader.ReadUInt16("SHORT"));
                 break;
             case MySqlColumnType.Long:
             case MySqlColumnType.Int24:
-                Fixed(reader.ReadUInt32("LONG"));
+                WriteFixed(reader.ReadUInt32("LONG"));
                 break;
             case MySqlColumnType.LongLong:
-                Fixed(reader.ReadUInt64("LONGLONG"));
+                WriteFixed(reader.ReadUInt64("LONGLONG"));
                 break;
             case MySqlColumnType.Float:
-                Fixed(reader.ReadUInt32("FLOAT"));
+                WriteFixed(reader.ReadUInt32("FLOAT"));
                 break;
             case MySqlColumnType.Double:
-                Fixed(reader.ReadUInt64("DOUBLE"));
+                WriteFixed(reader.ReadUInt64("DOUBLE"));
                 break;
             case MySqlColumnType.Date:
             case MySqlColumnType.NewDate:
@@ -189,17 +150,17 @@ internal sealed class MySqlColumnBuilder
 
                 if (_spec.Kind == MySqlValueKind.Date)
                 {
-                    Fixed((int)(value / MicrosPerDay));
+                    WriteFixed((int)(value / MicrosPerDay));
                 }
                 else
                 {
-                    Fixed(value);
+                    WriteFixed(value);
                 }
 
                 break;
             case MySqlColumnType.Time:
             case MySqlColumnType.Time2:
-                Fixed(TimeOfDay(ReadBinaryTime(ref reader)));
+                WriteFixed(TimeOfDay(ReadBinaryTime(ref reader)));
                 break;
             default:
                 // Everything else travels as a length-encoded string, as in the text protocol.
@@ -210,19 +171,7 @@ internal sealed class MySqlColumnBuilder
         CommitValid();
     }
 
-    public ArrayData BuildData()
-    {
-        ArrowBuffer validity = _nullCount == 0 ? ArrowBuffer.Empty : new ArrowBuffer(_validity.AsMemory(0, (_length + 7) / 8));
-        if (_width > 0)
-        {
-            return new ArrayData(_spec.Field.DataType, _length, _nullCount, 0, [validity, new ArrowBuffer(_values.AsMemory(0, _valueBytes))]);
-        }
-
-        return new ArrayData(_spec.Field.DataType, _length, _nullCount, 0,
-            [validity, new ArrowBuffer(_offsets.AsMemory(0, 4 * (_length + 1))), new ArrowBuffer(_values.AsMemory(0, _valueBytes))]);
-    }
-
-    public IArrowArray Build() => ArrowArrayFactory.BuildArray(BuildData());
+    public override ArrayData BuildData() => BuildValueData();
 
     private static int FixedWidth(MySqlValueKind kind) => kind switch
     {
@@ -572,68 +521,10 @@ internal sealed class MySqlColumnBuilder
         _length++;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Fixed<T>(T value)
-        where T : unmanaged
-    {
-        EnsureValues(Unsafe.SizeOf<T>());
-        Unsafe.WriteUnaligned(ref _values[_valueBytes], value);
-        _valueBytes += Unsafe.SizeOf<T>();
-    }
-
     /// <summary>Marks the fixed-width value just written as valid and counts the row.</summary>
     private void CommitValid()
     {
         SetValidity(true);
         _length++;
-    }
-
-    private void WriteOffset(int end)
-    {
-        int at = 4 * (_length + 1);
-        if (at + 4 > _offsets.Length)
-        {
-            System.Array.Resize(ref _offsets, Math.Max(_offsets.Length * 2, at + 4));
-        }
-
-        Unsafe.WriteUnaligned(ref _offsets[at], end);
-    }
-
-    private void SetValidity(bool valid)
-    {
-        int index = _length >> 3;
-        if (index >= _validity.Length)
-        {
-            System.Array.Resize(ref _validity, _validity.Length * 2);
-        }
-
-        if ((_length & 7) == 0)
-        {
-            // A fresh byte: clear leftovers of the previous batch.
-            _validity[index] = 0;
-        }
-
-        if (valid)
-        {
-            _validity[index] |= (byte)(1 << (_length & 7));
-        }
-        else
-        {
-            _nullCount++;
-        }
-    }
-
-    private void EnsureValues(int extra)
-    {
-        if (_valueBytes + extra > _values.Length)
-        {
-            long wanted = Math.Max((long)_values.Length * 2, (long)_valueBytes + extra);
-            if (wanted > System.Array.MaxLength)
-            {
-                throw new EngineException($"column \"{_spec.Field.Name}\" exceeds 2 GB in one batch", SqlStates.ProgramLimitExceeded);
-            }
-
-            System.Array.Resize(ref _values, (int)wanted);
-        }
     }
 }

@@ -4,7 +4,6 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Security.Authentication;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Engines;
@@ -350,7 +349,7 @@ public sealed class MySqlServerConnection : IPooledConnection
     private async ValueTask UpgradeToTlsAsync(CancellationToken cancellationToken)
     {
         RemoteEngineOptions remote = Options.Remote;
-        var tls = new SslStream(_stream, leaveInnerStreamOpen: false, CertificateValidator(remote));
+        var tls = new SslStream(_stream, leaveInnerStreamOpen: false, EngineTls.CertificateValidator(remote));
         await tls.AuthenticateAsClientAsync(
             new SslClientAuthenticationOptions
             {
@@ -366,37 +365,6 @@ public sealed class MySqlServerConnection : IPooledConnection
         Writer.Output = Output;
         Packets.Reader = Input;
         IsTls = true;
-    }
-
-    private static RemoteCertificateValidationCallback CertificateValidator(RemoteEngineOptions remote)
-    {
-        if (remote.Tls != EngineTlsMode.VerifyFull)
-        {
-            // prefer / require encrypt without checking who is on the other side (as libpq's sslmode=require).
-            return static (_, _, _, _) => true;
-        }
-
-        if (remote.CaFile is null)
-        {
-            return static (_, _, _, errors) => errors == SslPolicyErrors.None;
-        }
-
-        var roots = new X509Certificate2Collection();
-        roots.ImportFromPemFile(remote.CaFile);
-        return (_, certificate, _, errors) =>
-        {
-            if (certificate is null || (errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0)
-            {
-                return false;
-            }
-
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            using X509Certificate2 leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-            return chain.Build(leaf);
-        };
     }
 
     /// <summary>Sequence id of the last packet returned by <see cref="ReadPacketAsync"/> (its last physical packet).</summary>

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.CompilerServices;
 using Apache.Arrow;
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Protocols.Postgres.Client;
@@ -7,77 +6,47 @@ using LakeOps.Edge.Protocols.Postgres.Client;
 namespace LakeOps.Edge.Engines.Postgres;
 
 /// <summary>
-/// Accumulates one column of a record batch straight into Arrow's memory layout (validity bitmap, values,
-/// offsets) from PostgreSQL binary values. The arrays are reused from batch to batch, which the
-/// IQueryResult contract allows (a batch is valid until the next read), so steady-state decoding allocates
-/// only when a column grows.
+/// Accumulates one column of a record batch straight into Arrow's memory layout from PostgreSQL binary
+/// values (booleans as bits, one-dimensional arrays as lists of an element builder).
 /// </summary>
-internal sealed class PgColumnBuilder
+internal sealed class PgColumnBuilder : ArrowColumnBuilder
 {
-    private const int InitialCapacity = 1024;
-
     private readonly PgColumnSpec _spec;
-    private readonly int _width;
     private readonly PgColumnBuilder? _element;
-    private byte[] _validity = new byte[InitialCapacity / 8];
-    private byte[] _values;
-    private byte[] _offsets = [];
-    private int _length;
-    private int _nullCount;
-    private int _valueBytes;
 
     public PgColumnBuilder(PgColumnSpec spec)
+        : base(spec.Field, FixedWidth(spec.Kind), bitValues: spec.Kind == PgValueKind.Bool)
     {
         _spec = spec;
-        _width = FixedWidth(spec.Kind);
-        _values = new byte[_width > 0 ? _width * InitialCapacity : InitialCapacity];
-        if (_width <= 0 && spec.Kind != PgValueKind.Bool)
-        {
-            _offsets = new byte[4 * (InitialCapacity + 1)];
-        }
-
         if (spec.Element is not null)
         {
             _element = new PgColumnBuilder(spec.Element);
         }
     }
 
-    public int Length => _length;
-
-    public void Reset()
+    public override void Reset()
     {
-        _length = 0;
-        _nullCount = 0;
-        _valueBytes = 0;
+        base.Reset();
         _element?.Reset();
     }
 
     public void AppendNull()
     {
-        SetValidity(false);
         switch (_spec.Kind)
         {
             case PgValueKind.Bool:
-                break; // the value bit stays 0; EnsureBits cleared it
+                SetValidity(false); // the value bit stays 0: SetValidity cleared it
+                _length++;
+                break;
             case PgValueKind.List:
+                SetValidity(false);
                 WriteOffset(_element!.Length);
+                _length++;
                 break;
             default:
-                if (_width > 0)
-                {
-                    EnsureValues(_width);
-                    _values.AsSpan(_valueBytes, _width).Clear();
-                    _valueBytes += _width;
-                }
-                else
-                {
-                    WriteOffset(_valueBytes);
-                }
-
+                AppendNullValue();
                 break;
         }
-
-        _length++;
     }
 
     public void Append(ReadOnlySpan<byte> value)
@@ -151,28 +120,12 @@ internal sealed class PgColumnBuilder
     }
 
     /// <summary>The Arrow data of the rows appended since the last <see cref="Reset"/>; valid until the next Reset.</summary>
-    public ArrayData BuildData()
+    public override ArrayData BuildData() => _spec.Kind switch
     {
-        ArrowBuffer validity = _nullCount == 0 ? ArrowBuffer.Empty : new ArrowBuffer(_validity.AsMemory(0, (_length + 7) / 8));
-        switch (_spec.Kind)
-        {
-            case PgValueKind.Bool:
-                return new ArrayData(_spec.Field.DataType, _length, _nullCount, 0, [validity, new ArrowBuffer(_values.AsMemory(0, (_length + 7) / 8))]);
-            case PgValueKind.List:
-                return new ArrayData(_spec.Field.DataType, _length, _nullCount, 0,
-                    [validity, new ArrowBuffer(_offsets.AsMemory(0, 4 * (_length + 1)))], [_element!.BuildData()]);
-            default:
-                if (_width > 0)
-                {
-                    return new ArrayData(_spec.Field.DataType, _length, _nullCount, 0, [validity, new ArrowBuffer(_values.AsMemory(0, _valueBytes))]);
-                }
-
-                return new ArrayData(_spec.Field.DataType, _length, _nullCount, 0,
-                    [validity, new ArrowBuffer(_offsets.AsMemory(0, 4 * (_length + 1))), new ArrowBuffer(_values.AsMemory(0, _valueBytes))]);
-        }
-    }
-
-    public IArrowArray Build() => ArrowArrayFactory.BuildArray(BuildData());
+        PgValueKind.Bool => BuildBitData(),
+        PgValueKind.List => BuildListData(_element!.BuildData()),
+        _ => BuildValueData(),
+    };
 
     private static int FixedWidth(PgValueKind kind) => kind switch
     {
@@ -247,74 +200,5 @@ internal sealed class PgColumnBuilder
         }
 
         WriteOffset(element.Length);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void WriteFixed<T>(T value)
-        where T : unmanaged
-    {
-        EnsureValues(Unsafe.SizeOf<T>());
-        Unsafe.WriteUnaligned(ref _values[_valueBytes], value);
-        _valueBytes += Unsafe.SizeOf<T>();
-    }
-
-    /// <summary>Writes the offset that ends the row being appended (offset[length + 1]); offset[0] is always 0.</summary>
-    private void WriteOffset(int end)
-    {
-        int at = 4 * (_length + 1);
-        if (at + 4 > _offsets.Length)
-        {
-            System.Array.Resize(ref _offsets, Math.Max(_offsets.Length * 2, at + 4));
-        }
-
-        Unsafe.WriteUnaligned(ref _offsets[at], end);
-    }
-
-    private void SetValidity(bool valid)
-    {
-        int index = _length >> 3;
-        if (index >= _validity.Length)
-        {
-            System.Array.Resize(ref _validity, _validity.Length * 2);
-        }
-
-        if (_spec.Kind == PgValueKind.Bool && index >= _values.Length)
-        {
-            System.Array.Resize(ref _values, _values.Length * 2);
-        }
-
-        byte bit = (byte)(1 << (_length & 7));
-        if ((_length & 7) == 0)
-        {
-            // A fresh byte: clear leftovers of the previous batch.
-            _validity[index] = 0;
-            if (_spec.Kind == PgValueKind.Bool)
-            {
-                _values[index] = 0;
-            }
-        }
-
-        if (valid)
-        {
-            _validity[index] |= bit;
-        }
-        else
-        {
-            _nullCount++;
-        }
-    }
-
-    private void EnsureValues(int extra)
-    {
-        if (_valueBytes + extra > _values.Length)
-        {
-            long wanted = Math.Max((long)_values.Length * 2, (long)_valueBytes + extra);
-            if (wanted > System.Array.MaxLength)
-            {
-                throw new EngineException($"column \"{_spec.Field.Name}\" exceeds 2 GB in one batch", SqlStates.ProgramLimitExceeded);
-            }
-
-            System.Array.Resize(ref _values, (int)wanted);
-        }
     }
 }

@@ -5,7 +5,6 @@ using System.IO.Pipelines;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
-using System.Security.Cryptography.X509Certificates;
 using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Core.Networking;
@@ -433,7 +432,7 @@ public sealed class PgServerConnection : IPooledConnection
         switch (answer[0])
         {
             case (byte)'S':
-                var tls = new SslStream(plain, leaveInnerStreamOpen: false, CertificateValidator(remote));
+                var tls = new SslStream(plain, leaveInnerStreamOpen: false, EngineTls.CertificateValidator(remote));
                 await tls.AuthenticateAsClientAsync(
                     new SslClientAuthenticationOptions { TargetHost = remote.Host },
                     cancellationToken).ConfigureAwait(false);
@@ -445,37 +444,5 @@ public sealed class PgServerConnection : IPooledConnection
             default:
                 throw new PgProtocolException("unexpected answer to SSLRequest");
         }
-    }
-
-    private static RemoteCertificateValidationCallback CertificateValidator(RemoteEngineOptions remote)
-    {
-        if (remote.Tls != EngineTlsMode.VerifyFull)
-        {
-            // prefer / require encrypt but, like libpq's sslmode of the same names, do not check the certificate.
-            return static (_, _, _, _) => true;
-        }
-
-        if (remote.CaFile is null)
-        {
-            return static (_, _, _, errors) => errors == SslPolicyErrors.None;
-        }
-
-        var roots = new X509Certificate2Collection();
-        roots.ImportFromPemFile(remote.CaFile);
-        return (_, certificate, _, errors) =>
-        {
-            if (certificate is null || (errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0)
-            {
-                return false;
-            }
-
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            return certificate is X509Certificate2 certificate2
-                ? chain.Build(certificate2)
-                : chain.Build(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
-        };
     }
 }

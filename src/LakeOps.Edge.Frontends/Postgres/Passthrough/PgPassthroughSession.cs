@@ -204,22 +204,9 @@ internal sealed partial class PgPassthroughSession
         BeginBatch();
         while (true)
         {
-            PgFrameStatus status = PgFrameScanner.TryReadFrame(buffer, maxMessage, out byte type, out int length);
-            if (status == PgFrameStatus.Incomplete)
+            if (!PgClientFrames.TryRead(buffer, maxMessage, _listener.Name, out byte type, out int length))
             {
                 break;
-            }
-
-            if (status == PgFrameStatus.TooLarge)
-            {
-                throw new PgProtocolException(
-                    $"message of type '{(char)type}' is larger than the limit of {maxMessage} bytes (listeners.{_listener.Name}.limits.max_message_size)",
-                    SqlStates.ProgramLimitExceeded);
-            }
-
-            if (status == PgFrameStatus.Malformed)
-            {
-                throw new PgProtocolException($"invalid message length for message type '{(char)type}'");
             }
 
             ReadOnlySequence<byte> frame = buffer.Slice(0, length);

@@ -1,0 +1,175 @@
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using LakeOps.Edge.Core.Config;
+using LakeOps.Edge.Core.Diagnostics;
+using LakeOps.Edge.Core.Engines;
+using LakeOps.Edge.Routing;
+
+namespace LakeOps.Edge.Frontends;
+
+/// <summary>
+/// A TCP front door on one address: binds, accepts, counts connections against max_connections, runs
+/// one session per client (<see cref="ServeAsync"/>, per protocol) and drains on stop. The listener's
+/// own settings (address, TLS certificate) are fixed at start; everything else is read from the
+/// current config snapshot per connection.
+/// </summary>
+public abstract class FrontDoorListener : IAsyncDisposable
+{
+    private readonly string _protocol;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Socket _socket;
+    private readonly List<Task> _sessions = [];
+    private readonly Lock _sessionsGate = new();
+    private Task? _acceptLoop;
+    private int _connections;
+
+    protected FrontDoorListener(string protocol, ListenerConfig listener, ConfigStore config, IEngineProvider engines)
+    {
+        ArgumentNullException.ThrowIfNull(listener);
+        ArgumentNullException.ThrowIfNull(config);
+        _protocol = protocol;
+        Name = listener.Name;
+        Config = config;
+        Engines = engines;
+        if (listener.Tls is { } tls)
+        {
+            Certificate = tls.KeyPath is null
+                ? X509CertificateLoader.LoadPkcs12FromFile(tls.CertificatePath, password: null)
+                : X509Certificate2.CreateFromPemFile(tls.CertificatePath, tls.KeyPath);
+        }
+
+        _socket = new Socket(listener.Endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        // No ReuseAddress: on Linux .NET maps it to SO_REUSEPORT too, which would let a second
+        // gateway silently share the port. (.NET already allows rebinding over TIME_WAIT.)
+        _socket.Bind(listener.Endpoint);
+        Endpoint = _socket.LocalEndPoint!.ToString()!;
+    }
+
+    public string Name { get; }
+
+    /// <summary>The bound address (useful with port 0).</summary>
+    public string Endpoint { get; }
+
+    protected ConfigStore Config { get; }
+
+    protected IEngineProvider Engines { get; }
+
+    protected GroupBalancer Balancer { get; } = new();
+
+    protected X509Certificate2? Certificate { get; }
+
+    public void Start()
+    {
+        _socket.Listen(512);
+        _acceptLoop = AcceptLoopAsync();
+        Log.Info(EventId.Listening, $"{_protocol} listener '{Name}' on {Endpoint}{(Certificate is null ? "" : " (TLS available)")}");
+    }
+
+    /// <summary>Runs one client's session to its end (the transport is disposed afterwards).</summary>
+    private protected abstract Task ServeAsync(ClientTransport transport, ListenerConfig listener, EdgeConfig config, bool overConnectionLimit, CancellationToken stopping);
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await _socket.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            catch (SocketException ex) when (!_stopping.IsCancellationRequested)
+            {
+                Log.Warn(EventId.SessionFailed, $"accept failed on '{Name}': {ex.SocketErrorCode}");
+                continue;
+            }
+            catch (ObjectDisposedException)
+            {
+                break;
+            }
+
+            Task session = RunSessionAsync(client);
+            lock (_sessionsGate)
+            {
+                _sessions.RemoveAll(static t => t.IsCompleted);
+                _sessions.Add(session);
+            }
+        }
+    }
+
+    private async Task RunSessionAsync(Socket client)
+    {
+        await Task.Yield();
+        int active = Interlocked.Increment(ref _connections);
+        try
+        {
+            EdgeConfig config = Config.Current;
+            ListenerConfig listener = FindListener(config);
+            var transport = new ClientTransport(client);
+            await using (transport.ConfigureAwait(false))
+            {
+                await ServeAsync(transport, listener, config, active > listener.Limits.MaxConnections, _stopping.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The client went away or we are stopping; the session already cleaned up.
+        }
+        catch (Exception ex)
+        {
+            Log.Error(EventId.SessionFailed, $"{_protocol} session on '{Name}' failed: {ex.GetType().Name}: {ex.Message}");
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _connections);
+        }
+    }
+
+    /// <summary>The listener's settings in the current snapshot (limits may change on reload).</summary>
+    private ListenerConfig FindListener(EdgeConfig config)
+    {
+        foreach (ListenerConfig candidate in config.Listeners)
+        {
+            if (candidate.Name == Name)
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException($"listener '{Name}' is not in the current configuration");
+    }
+
+    /// <summary>Stops accepting, asks idle sessions to end, and waits for running ones up to the timeout.</summary>
+    public async Task StopAsync(TimeSpan timeout)
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _socket.Dispose();
+        if (_acceptLoop is not null)
+        {
+            await _acceptLoop.ConfigureAwait(false);
+        }
+
+        Task[] running;
+        lock (_sessionsGate)
+        {
+            running = [.. _sessions];
+        }
+
+        await Task.WhenAny(Task.WhenAll(running), Task.Delay(timeout)).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_stopping.IsCancellationRequested)
+        {
+            await StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+
+        Certificate?.Dispose();
+        _stopping.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
