@@ -10,24 +10,32 @@ namespace LakeOps.Edge.Frontends;
 
 /// <summary>
 /// The byte pipes of one client connection (PostgreSQL or MySQL): plain TCP at first, TLS after the
-/// protocol's SSL request. The socket runs on a <see cref="SocketEventLoop"/>, and an idle client holds
-/// no read buffer (zero-byte reads). A MySQL client does not wait for an answer to its SSLRequest:
+/// protocol's SSL request. The socket runs on a <see cref="SocketEventLoop"/>; plain connections use
+/// pipes straight on the socket (<see cref="SocketPipeReader"/>, <see cref="SocketPipeWriter"/>), and
+/// an idle client holds no buffer. A MySQL client does not wait for an answer to its SSLRequest:
 /// its TLS ClientHello may already sit in the read buffer, so the upgrade hands those bytes to the
 /// TLS stream first.
 /// </summary>
 internal sealed class ClientTransport : IAsyncDisposable
 {
     private readonly PolledSocket _socket;
-    private Stream _stream;
+
+    // Only a TLS connection has a stream (the SslStream over the socket); plain ones use the socket pipes.
+    private Stream? _stream;
 
     public ClientTransport(Socket socket)
     {
         socket.NoDelay = true;
         _socket = PolledSocket.Attach(socket);
-        _stream = new PolledStream(_socket, ownsSocket: false);
-        Reader = PipeReader.Create(_stream, PolledStream.IdleFriendlyReader);
-        Writer = PipeWriter.Create(_stream, PolledStream.Writer);
+        Reader = new SocketPipeReader(_socket, ReadBufferSize);
+        Writer = new SocketPipeWriter(_socket, WriteBufferSize);
     }
+
+    /// <summary>Read buffer rented when a client's bytes arrive: a typical query fits.</summary>
+    private const int ReadBufferSize = 8 * 1024;
+
+    /// <summary>Write buffer: result rows are gathered into 16 KB before a send.</summary>
+    private const int WriteBufferSize = 16 * 1024;
 
     /// <summary>
     /// Set by sessions whose work between reads never blocks (same-protocol passthrough): they then
@@ -60,7 +68,8 @@ internal sealed class ClientTransport : IAsyncDisposable
         await Writer.FlushAsync(cancellationToken).ConfigureAwait(false);
         await Reader.CompleteAsync().ConfigureAwait(false);
         await Writer.CompleteAsync().ConfigureAwait(false);
-        var tls = new SslStream(early.Length == 0 ? _stream : new PrefixedStream(early, _stream), leaveInnerStreamOpen: false);
+        var plain = new PolledStream(_socket, ownsSocket: false);
+        var tls = new SslStream(early.Length == 0 ? plain : new PrefixedStream(early, plain), leaveInnerStreamOpen: false);
         await tls.AuthenticateAsServerAsync(
             new SslServerAuthenticationOptions
             {
@@ -90,7 +99,11 @@ internal sealed class ClientTransport : IAsyncDisposable
         {
         }
 
-        await _stream.DisposeAsync().ConfigureAwait(false);
+        if (_stream is not null)
+        {
+            await _stream.DisposeAsync().ConfigureAwait(false);
+        }
+
         _socket.Dispose();
     }
 

@@ -29,6 +29,7 @@ public sealed class PolledSocket : IDisposable
     private bool _closed;
     private bool _receivePending;
     private bool _sendPending;
+    private bool _receiveInterrupted;
     private Memory<byte> _receiveBuffer;
     private ReadOnlyMemory<byte> _sendRemaining;
 
@@ -151,7 +152,10 @@ public sealed class PolledSocket : IDisposable
         }
     }
 
-    /// <summary>Receives up to buffer.Length bytes; 0 means the peer closed (or, for an empty buffer, that data is waiting).</summary>
+    /// <summary>
+    /// Receives up to buffer.Length bytes; 0 means the peer closed (or, for an empty buffer, that data is
+    /// waiting), -1 that <see cref="InterruptReceive"/> interrupted it.
+    /// </summary>
     public ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         lock (_gate)
@@ -160,6 +164,12 @@ public sealed class PolledSocket : IDisposable
             if (_receivePending)
             {
                 throw new InvalidOperationException("a receive is already pending on this socket");
+            }
+
+            if (_receiveInterrupted)
+            {
+                _receiveInterrupted = false;
+                return new ValueTask<int>(-1);
             }
 
             if (_readable)
@@ -189,6 +199,45 @@ public sealed class PolledSocket : IDisposable
         _receive.WatchCancellation(cancellationToken);
         return new ValueTask<int>(_receive, _receive.Version);
     }
+
+    /// <summary>
+    /// Ends the pending receive with -1, or, when none is pending, the next one (a pipe's CancelPendingRead).
+    /// </summary>
+    public void InterruptReceive()
+    {
+        lock (_gate)
+        {
+            if (!_receivePending)
+            {
+                _receiveInterrupted = true;
+                return;
+            }
+
+            _receivePending = false;
+            _receiveBuffer = default;
+        }
+
+        _receive.Succeed(-1);
+    }
+
+    /// <summary>Consumes an interrupt owed to the next receive; true when there was one.</summary>
+    public bool TakeReceiveInterrupt()
+    {
+        if (!Volatile.Read(ref _receiveInterrupted))
+        {
+            return false;
+        }
+
+        lock (_gate)
+        {
+            bool owed = _receiveInterrupted;
+            _receiveInterrupted = false;
+            return owed;
+        }
+    }
+
+    /// <summary>Ends the pending send with an <see cref="OperationCanceledException"/> (a pipe's CancelPendingFlush); the stream is unusable after.</summary>
+    public void InterruptSend() => CancelSend(CancellationToken.None);
 
     /// <summary>Sends all of <paramref name="data"/>; completes when the kernel has taken the last byte.</summary>
     public ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)

@@ -60,8 +60,10 @@ public sealed class MySqlServerConnection : IPooledConnection
         Options = options;
         _socket = socket;
         _stream = stream;
-        Input = PipeReader.Create(stream, ReaderOptions);
-        Output = PipeWriter.Create(stream, WriterOptions);
+
+        // Plain TCP until a TLS upgrade: pipes straight on the socket.
+        Input = new SocketPipeReader(socket, ReaderOptions.BufferSize);
+        Output = new SocketPipeWriter(socket, WriterOptions.MinimumBufferSize);
         Writer = new MySqlPacketWriter(Output);
         Packets = new MySqlPacketReader(Input);
     }

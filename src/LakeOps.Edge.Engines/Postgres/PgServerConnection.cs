@@ -43,8 +43,8 @@ public sealed class PgServerConnection : IPooledConnection
         _socket = socket;
         _stream = stream;
         IsTls = isTls;
-        Input = PipeReader.Create(stream, ReaderOptions);
-        Output = PipeWriter.Create(stream, WriterOptions);
+        Input = isTls ? PipeReader.Create(stream, ReaderOptions) : new SocketPipeReader(socket, ReaderOptions.BufferSize);
+        Output = isTls ? PipeWriter.Create(stream, WriterOptions) : new SocketPipeWriter(socket, WriterOptions.MinimumBufferSize);
         Messages = new PgMessageReader(Input);
         CreatedTimestamp = Stopwatch.GetTimestamp();
     }
@@ -84,6 +84,9 @@ public sealed class PgServerConnection : IPooledConnection
     /// RESET ALL). Anyone who runs SET/RESET on the connection updates it.
     /// </summary>
     public string? SettingsKey { get; set; } = "";
+
+    /// <summary>What the front door that forwards frames over this connection tracks about it (its own type, created on first borrow).</summary>
+    public object? ForwardingState { get; set; }
 
     /// <summary>
     /// Names of the named prepared statements that exist on this server connection. The pool's connections

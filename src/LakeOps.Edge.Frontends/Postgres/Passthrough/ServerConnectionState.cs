@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using LakeOps.Edge.Engines.Postgres;
 
 namespace LakeOps.Edge.Frontends.Postgres.Passthrough;
@@ -15,8 +14,6 @@ namespace LakeOps.Edge.Frontends.Postgres.Passthrough;
 /// </remarks>
 internal sealed class ServerConnectionState
 {
-    private static readonly ConditionalWeakTable<PgServerConnection, ServerConnectionState> States = [];
-
     private readonly Dictionary<ServerStatement, long> _prepared = [];
     private readonly HashSet<string>? _mirror;
     private readonly Lock _gate = new();
@@ -42,7 +39,8 @@ internal sealed class ServerConnectionState
     }
 
     public static ServerConnectionState For(PgServerConnection connection) =>
-        States.GetValue(connection, static c => new ServerConnectionState(c.PreparedStatements, c.ClusterName));
+        connection.ForwardingState as ServerConnectionState
+        ?? (ServerConnectionState)(connection.ForwardingState = new ServerConnectionState(connection.PreparedStatements, connection.ClusterName));
 
     /// <summary>True (and marks it used) when the connection has <paramref name="statement"/>.</summary>
     public bool TryUse(ServerStatement statement)
