@@ -343,7 +343,9 @@ public sealed class SqlAnalysis
 
         private void Keyword(ReadOnlySpan<char> word)
         {
-            if (Tracked && IsClauseKeyword(word))
+            // A join condition does not end the FROM list: "FROM a JOIN b ON a.id = b.id, c" goes on with c
+            // (the condition's own commas sit inside parentheses, one level down).
+            if (Tracked && IsClauseKeyword(word) && !(_listAtDepth[_depth] == Expect.FromItem && word.Equals("ON", StringComparison.OrdinalIgnoreCase)))
             {
                 _listAtDepth[_depth] = Expect.Nothing;
             }

@@ -31,6 +31,8 @@ public class SqlAnalysisTests
     [InlineData("SELECT * FROM a LEFT JOIN (b JOIN c ON b.id = c.id) ON a.id = b.id", new[] { "a", "b", "c" })]
     [InlineData("SELECT (SELECT max(x) FROM m), coalesce((SELECT y FROM n), 0) FROM o", new[] { "m", "n", "o" })]
     [InlineData("COPY t FROM '/tmp/x.csv'", new[] { "t" })]
+    [InlineData("SELECT * FROM a JOIN b ON a.id = b.id, c WHERE c.x IN (1, 2), d", new[] { "a", "b", "c" })]
+    [InlineData("SELECT * FROM a JOIN b ON f(a.x, b.y) = 1, c JOIN d ON true, e", new[] { "a", "b", "c", "d", "e" })]
     public void Tables_postgres(string sql, string[] tables) =>
         Assert.Equal(tables, SqlAnalysis.Analyze(sql, SqlSyntax.Postgres).Tables);
 
@@ -38,6 +40,8 @@ public class SqlAnalysisTests
     [InlineData("SELECT * FROM `Sales`.`orders` o JOIN db.x ON o.id = x.id", new[] { "Sales.orders", "db.x" })]
     [InlineData("INSERT IGNORE INTO t VALUES (1)", new[] { "t" })]
     [InlineData("REPLACE INTO t (a) VALUES (1)", new[] { "t" })]
+    [InlineData("DELETE a FROM t1 a JOIN t2 b ON a.id = b.id, t3 WHERE b.x = 1", new[] { "t1", "t2", "t3" })]
+    [InlineData("DELETE t1, t2 FROM t1 INNER JOIN t2 ON t1.id = t2.id", new[] { "t1", "t2" })]
     [InlineData("UPDATE a, b SET a.x = b.x WHERE a.id = b.id", new[] { "a", "b" })]
     [InlineData("SELECT \"FROM fake\" FROM real # FROM commented\n", new[] { "real" })]
     [InlineData("INSERT INTO t (a, b) VALUES (1, 2) ON DUPLICATE KEY UPDATE a = 1, b = 2", new[] { "t" })]
