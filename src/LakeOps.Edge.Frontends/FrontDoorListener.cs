@@ -3,7 +3,10 @@ using System.Security.Cryptography.X509Certificates;
 using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Diagnostics;
 using LakeOps.Edge.Core.Engines;
-using LakeOps.Edge.Routing;
+using LakeOps.Edge.Routing.Admission;
+using LakeOps.Edge.Routing.Balancing;
+using LakeOps.Edge.Routing.Health;
+using LakeOps.Edge.Telemetry.Audit;
 
 namespace LakeOps.Edge.Frontends;
 
@@ -54,9 +57,19 @@ public abstract class FrontDoorListener : IAsyncDisposable
 
     protected IEngineProvider Engines { get; }
 
-    protected GroupBalancer Balancer { get; } = new();
+    /// <summary>
+    /// Picks a group's cluster among its eligible members (the process's one picker, sharing the health registry
+    /// with the health monitor); a listener built without one gets its own, where every cluster stays healthy.
+    /// </summary>
+    public ClusterPicker Picker { get; init; } = new(new ClusterHealthRegistry());
 
     protected X509Certificate2? Certificate { get; }
+
+    /// <summary>The audit log sessions write to (null: none); sessions check whether it is enabled when they start.</summary>
+    public AuditLog? Audit { get; init; }
+
+    /// <summary>The process's admission gates (null: no admission at all); sessions pass it to every statement they admit.</summary>
+    public AdmissionGates? Admission { get; init; }
 
     public void Start()
     {

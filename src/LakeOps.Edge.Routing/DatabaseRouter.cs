@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using LakeOps.Edge.Core.Config;
 
 namespace LakeOps.Edge.Routing;
@@ -27,19 +26,5 @@ public static class DatabaseRouter
 
         GroupConfig fallback = config.Groups[config.Routing.DefaultGroup];
         return new RouteDecision(fallback, $"database '{database}' is not a group; routing.default_group '{fallback.Name}'");
-    }
-}
-
-/// <summary>Picks a cluster in a group: round robin over the group's members.</summary>
-public sealed class GroupBalancer
-{
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, StrongBox<int>> _cursors = new(StringComparer.Ordinal);
-
-    public string Pick(GroupConfig group)
-    {
-        ArgumentNullException.ThrowIfNull(group);
-        StrongBox<int> cursor = _cursors.GetOrAdd(group.Name, static _ => new StrongBox<int>(-1));
-        int index = (int)((uint)Interlocked.Increment(ref cursor.Value) % (uint)group.Clusters.Count);
-        return group.Clusters[index];
     }
 }

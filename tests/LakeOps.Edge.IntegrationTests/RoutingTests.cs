@@ -2,6 +2,8 @@ using System.Globalization;
 using LakeOps.Edge.IntegrationTests.Support;
 using MySqlConnector;
 using Npgsql;
+using Com = LakeOps.Edge.Protocols.MySql.MySqlCommand;
+using Wire = LakeOps.Edge.Protocols.MySql;
 
 namespace LakeOps.Edge.IntegrationTests;
 
@@ -67,6 +69,9 @@ public sealed class RoutingTests : IAsyncLifetime
             group: beta
           - name: mysql-clients
             when: {protocol: mysql}
+            group: gamma
+          - name: main-schema
+            when: {all: [{application: schema-test}, {schema: main}]}
             group: gamma
           - name: ramp
             when: {application: ramp}
@@ -163,6 +168,66 @@ public sealed class RoutingTests : IAsyncLifetime
 
         await using NpgsqlConnection tagged = await PgAsync("Options=-c edge.tags=nightly");
         Assert.Equal("delta", await ScalarAsync(tagged, "select current_database()"));
+    }
+
+    [Fact]
+    public async Task The_routing_schema_is_the_first_search_path_element_from_startup_and_set()
+    {
+        await using NpgsqlConnection connection = await PgAsync("Application Name=schema-test");
+        Assert.Equal("alpha", await ScalarAsync(connection, "select current_database()"));
+
+        await ScalarAsync(connection, "SET search_path = 'main'");
+        Assert.Equal("gamma", await ScalarAsync(connection, "select current_database()"));
+
+        await ScalarAsync(connection, "RESET search_path");
+        Assert.Equal("alpha", await ScalarAsync(connection, "select current_database()"));
+
+        await using NpgsqlConnection startup = await PgAsync("Application Name=schema-test;Options=-c search_path=main");
+        Assert.Equal("gamma", await ScalarAsync(startup, "select current_database()"));
+    }
+
+    [Fact]
+    public async Task Mysql_prepared_explain_route_is_answered_by_routing()
+    {
+        await using MySqlConnection connection = await MySqlAsync();
+        await using var explain = new MySqlConnector.MySqlCommand("EXPLAIN ROUTE select * from sales.orders", connection);
+        await explain.PrepareAsync();
+        (string Rule, string Group, string Tables) row = await ExplainAsync(explain);
+        Assert.Equal(("mysql-clients", "gamma", "sales.orders"), row);
+
+        Assert.Equal(row, await ExplainAsync(explain));
+    }
+
+    [Fact]
+    public async Task Mysql_set_edge_tags_through_prepare_and_execute_is_seen_by_routing()
+    {
+        // MySqlConnector turns @names into placeholders when it prepares, so the raw client sends this one.
+        await using MySqlRawClient client = await MySqlRawClient.ConnectAsync(_mysqlPort, database: "alpha");
+        Assert.Equal("gamma", await RawScalarAsync(client, "select current_database()"));
+
+        await client.SendAsync([(byte)Com.StmtPrepare, .. "SET @edge_tags = 'nightly'"u8]);
+        Wire.MySqlPrepareOk prepared = Wire.MySqlPrepareOk.Parse((await client.ReadAsync()).Payload);
+        Assert.Equal((0, 0), (prepared.ParameterCount, prepared.ColumnCount));
+        await client.SendAsync([(byte)Com.StmtExecute, .. BitConverter.GetBytes(prepared.StatementId), 0, 1, 0, 0, 0]);
+        Assert.True(Wire.MySqlPacketHeader.IsOk((await client.ReadAsync()).Payload));
+
+        Assert.Equal("delta", await RawScalarAsync(client, "select current_database()"));
+    }
+
+    private static async Task<string?> RawScalarAsync(MySqlRawClient client, string sql)
+    {
+        await client.SendAsync([(byte)Com.Query, .. System.Text.Encoding.UTF8.GetBytes(sql)]);
+        (_, List<string?[]> rows, _) = await client.ReadResultSetAsync((await client.ReadAsync()).Payload);
+        return Assert.Single(rows)[0];
+    }
+
+    private static async Task<(string Rule, string Group, string Tables)> ExplainAsync(MySqlConnector.MySqlCommand command)
+    {
+        await using MySqlDataReader reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        (string, string, string) row = (reader.GetString(reader.GetOrdinal("rule")), reader.GetString(reader.GetOrdinal("group")), reader.GetString(reader.GetOrdinal("tables")));
+        Assert.False(await reader.ReadAsync());
+        return row;
     }
 
     [Fact]

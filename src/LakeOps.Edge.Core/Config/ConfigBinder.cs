@@ -12,19 +12,20 @@ namespace LakeOps.Edge.Core.Config;
 /// </summary>
 internal sealed partial class ConfigBinder
 {
-    private static readonly string[] RootKeys = ["server", "listeners", "users", "clusters", "groups", "routing", "routes", "fallback"];
+    private static readonly string[] RootKeys = ["server", "listeners", "users", "clusters", "groups", "routing", "routes", "fallback", "audit"];
     private static readonly string[] ServerKeys = ["postgres_server_version", "mysql_server_version", "shutdown_timeout"];
     private static readonly string[] ListenerKeys = ["protocol", "address", "auth", "tls", "limits"];
     private static readonly string[] TlsKeys = ["certificate", "key", "required"];
     private static readonly string[] ListenerLimitKeys = ["max_connections", "max_message_size", "login_timeout", "idle_in_transaction_timeout", "idle_timeout"];
     private static readonly string[] UserKeys = ["scram", "md5", "mysql_native", "roles"];
-    private static readonly string[] ClusterKeys = ["engine", "duckdb", "postgres", "mysql", "pool", "limits"];
+    private static readonly string[] ClusterKeys = ["engine", "duckdb", "postgres", "mysql", "pool", "limits", "admission", "health", "state"];
     private static readonly string[] RemoteKeys = ["host", "port", "user", "password", "database", "tls", "ca_file"];
     private static readonly string[] PoolKeys = ["min_size", "max_size", "idle_timeout", "max_lifetime", "connect_timeout", "health_check_after_idle"];
     private static readonly string[] DuckDbKeys = ["path", "read_only", "threads", "memory_limit"];
     private static readonly string[] ClusterLimitKeys = ["max_sessions", "query_timeout"];
-    private static readonly string[] GroupKeys = ["clusters", "statement_timeout"];
+    private static readonly string[] GroupKeys = ["clusters", "statement_timeout", "admission", "balancing", "weights"];
     private static readonly string[] RoutingKeys = ["default_group", "fallback_to_default"];
+    private static readonly string[] AuditKeys = ["enabled", "path", "include_sql", "max_sql_length", "buffer_size"];
 
     private const int MinMessageSize = 1024;
 
@@ -51,9 +52,11 @@ internal sealed partial class ConfigBinder
         FrozenDictionary<string, ClusterConfig> clusterMap = Freeze(clusters, static c => c.Name);
         List<GroupConfig> groups = BindNamedMap(root, "groups", "group", required: true, GroupKeys, (name, map, path) => BindGroup(name, map, path, clusterMap));
         FrozenDictionary<string, GroupConfig> groupMap = Freeze(groups, static g => g.Name);
+        CheckSpills(groupMap);
         RoutingConfig routing = BindRouting(root, groupMap);
         string? fallback = BindFallback(root, groupMap);
         List<RouteRuleConfig> routes = BindRoutes(root, groupMap);
+        AuditConfig audit = BindAudit(root);
 
         CheckListeners(users);
 
@@ -67,6 +70,7 @@ internal sealed partial class ConfigBinder
             Routes = routes.AsReadOnly(),
             Fallback = fallback,
             Server = server,
+            Audit = audit,
             SourcePath = sourcePath is null ? null : Path.GetFullPath(sourcePath),
         };
     }
@@ -88,6 +92,42 @@ internal sealed partial class ConfigBinder
             MySqlServerVersion = _y.Optional(map, "mysql_server_version", path, defaults.MySqlServerVersion, TryParseServerVersion),
             ShutdownTimeout = _y.Optional(map, "shutdown_timeout", path, defaults.ShutdownTimeout, ConfigValues.TryParseDuration),
         };
+    }
+
+    private AuditConfig BindAudit(YamlMappingNode root)
+    {
+        const string path = "audit";
+        YamlMappingNode? map = _y.AsMapping(YamlBinder.Get(root, path), path);
+        var defaults = new AuditConfig();
+        if (map is null)
+        {
+            return defaults;
+        }
+
+        _y.CheckKeys(map, path, AuditKeys);
+        bool enabled = _y.Optional(map, "enabled", path, false, ConfigValues.TryParseBool);
+        string? file = enabled
+            ? _y.Required<string?>(map, "path", path, null, AuditFile)
+            : _y.Optional<string?>(map, "path", path, null, AuditFile);
+        return new AuditConfig
+        {
+            Enabled = enabled,
+            Path = file,
+            IncludeSql = _y.Optional(map, "include_sql", path, false, ConfigValues.TryParseBool),
+            MaxSqlLength = _y.Int(map, "max_sql_length", path, defaults.MaxSqlLength, 1, 1024 * 1024),
+            BufferSize = _y.Int(map, "buffer_size", path, defaults.BufferSize, 16, 16 * 1024 * 1024),
+        };
+    }
+
+    /// <summary>The audit file: created or appended to by the host, so its directory must exist; relative to the config file.</summary>
+    private bool AuditFile(string text, out string? value, out string? error)
+    {
+        value = Path.GetFullPath(text.Trim(), _baseDirectory);
+        string? directory = Path.GetDirectoryName(value);
+        error = Directory.Exists(value) ? $"'{value}' is a directory; give the audit file's path"
+            : directory is not null && !Directory.Exists(directory) ? $"directory '{directory}' of the audit file does not exist"
+            : null;
+        return error is null;
     }
 
     private UserConfig? BindUser(string name, YamlMappingNode map, string path)
@@ -222,7 +262,18 @@ internal sealed partial class ConfigBinder
             _y.Error(YamlBinder.Join(path, "pool"), "a pool applies only to network engines (postgres, mysql)", poolNode);
         }
 
-        return new ClusterConfig { Name = name, Engine = engine, DuckDb = duckDb, Remote = remote, Pool = BindPool(map, path), Limits = BindClusterLimits(map, path) };
+        return new ClusterConfig
+        {
+            Name = name,
+            Engine = engine,
+            DuckDb = duckDb,
+            Remote = remote,
+            Pool = BindPool(map, path),
+            Limits = BindClusterLimits(map, path),
+            Admission = BindAdmission(map, path, name, isGroup: false),
+            Health = BindHealth(map, path),
+            State = _y.Optional(map, "state", path, ClusterAdminState.Enabled, TryParseClusterState),
+        };
     }
 
     private static readonly (string Key, EngineKind Kind, int DefaultPort, string DefaultUser)[] RemoteSections =
@@ -408,7 +459,16 @@ internal sealed partial class ConfigBinder
             }
         }
 
-        return new GroupConfig { Name = name, Clusters = members.AsReadOnly(), StatementTimeout = statementTimeout };
+        (BalancingStrategy balancing, IReadOnlyList<int> weights) = BindBalancing(map, path, members);
+        return new GroupConfig
+        {
+            Name = name,
+            Clusters = members.AsReadOnly(),
+            StatementTimeout = statementTimeout,
+            Admission = BindAdmission(map, path, name, isGroup: true),
+            Balancing = balancing,
+            Weights = weights,
+        };
     }
 
     private RoutingConfig BindRouting(YamlMappingNode root, FrozenDictionary<string, GroupConfig> groups)

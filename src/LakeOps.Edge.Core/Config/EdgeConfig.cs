@@ -30,6 +30,9 @@ public sealed class EdgeConfig
 
     public required ServerConfig Server { get; init; }
 
+    /// <summary><c>audit:</c>, the per-query audit log (off by default).</summary>
+    public AuditConfig Audit { get; init; } = new();
+
     /// <summary>The file the snapshot was read from, if any (for messages).</summary>
     public string? SourcePath { get; init; }
 }
@@ -147,6 +150,15 @@ public sealed record ClusterConfig
     public PoolOptions Pool { get; init; } = new();
 
     public ClusterLimits Limits { get; init; } = new();
+
+    /// <summary>Admission limits of this cluster (all groups together); null means no limit.</summary>
+    public AdmissionConfig? Admission { get; init; }
+
+    /// <summary><c>health:</c> probes and circuit breaker.</summary>
+    public HealthOptions Health { get; init; } = new();
+
+    /// <summary><c>state:</c> enabled, draining or disabled (changed by a config reload).</summary>
+    public ClusterAdminState State { get; init; } = ClusterAdminState.Enabled;
 }
 
 /// <summary>TLS from Edge to an engine.</summary>
@@ -246,6 +258,18 @@ public sealed record GroupConfig
 
     /// <summary>Longest a statement of this group may run before it is cancelled. Zero disables the limit.</summary>
     public TimeSpan StatementTimeout { get; init; } = TimeSpan.Zero;
+
+    /// <summary>Admission limits of this group (max running, queue, overflow); null means no limit.</summary>
+    public AdmissionConfig? Admission { get; init; }
+
+    /// <summary><c>balancing:</c> how a query picks among the eligible clusters.</summary>
+    public BalancingStrategy Balancing { get; init; } = BalancingStrategy.RoundRobin;
+
+    /// <summary>
+    /// <c>weights:</c> with <see cref="BalancingStrategy.Weighted"/>, one weight per entry of <see cref="Clusters"/>
+    /// (same order); empty otherwise.
+    /// </summary>
+    public IReadOnlyList<int> Weights { get; init; } = [];
 }
 
 /// <summary>
@@ -258,4 +282,27 @@ public sealed record RoutingConfig
 
     /// <summary>When false, a database name that is not a group is rejected instead of defaulted.</summary>
     public bool FallbackToDefault { get; init; } = true;
+}
+
+/// <summary>
+/// The per-query audit log: one JSON line per routed statement (which rule, group, cluster, outcome,
+/// timings). Statement text is left out unless <see cref="IncludeSql"/> (it may hold secrets).
+/// </summary>
+public sealed record AuditConfig
+{
+    public const int DefaultMaxSqlLength = 4096;
+    public const int DefaultBufferSize = 65536;
+
+    public bool Enabled { get; init; }
+
+    /// <summary>The JSON-lines file, appended to (absolute after loading); required when enabled.</summary>
+    public string? Path { get; init; }
+
+    /// <summary>Adds the statement text to each record, cut to <see cref="MaxSqlLength"/> characters.</summary>
+    public bool IncludeSql { get; init; }
+
+    public int MaxSqlLength { get; init; } = DefaultMaxSqlLength;
+
+    /// <summary>Records held in memory for the writer; beyond it records are dropped (and counted), never waited for.</summary>
+    public int BufferSize { get; init; } = DefaultBufferSize;
 }

@@ -87,4 +87,21 @@ public enum EventId
 
     // 3100-3199: the socket event loops.
     EventLoopFailed = 3100,
+
+    // 3200-3299: cluster health (circuit breakers, active probes, operator state).
+    ClusterBreakerOpened = 3200,
+    ClusterBreakerHalfOpen = 3201,
+    ClusterBreakerClosed = 3202,
+    ClusterDegraded = 3203,
+    ClusterRecovered = 3204,
+    ClusterAdminStateChanged = 3205,
+    ClusterProbeFailed = 3206,
+    HealthMonitorFailed = 3207,
+
+    // 3300-3399: admission (group and cluster limits).
+    AdmissionRefused = 3300,
+
+    // 4000-4099: telemetry (audit log).
+    AuditFailed = 4000,
+    AuditDropped = 4001,
 }

@@ -1,4 +1,6 @@
 using LakeOps.Edge.Core.Engines;
+using LakeOps.Edge.Frontends.Admission;
+using LakeOps.Edge.Frontends.Routing;
 using LakeOps.Edge.Protocols.MySql;
 
 namespace LakeOps.Edge.Frontends.MySql;
@@ -25,6 +27,18 @@ internal static class MySqlErrorMapping
     /// <summary>The ERR for an engine exception; <paramref name="timedOut"/> tells a statement timeout from a KILL.</summary>
     public static MySqlError FromEngine(EngineException exception, bool timedOut)
     {
+        if (StatementAdmission.MySqlErrorCode(exception) is int refused and > 0)
+        {
+            // Admission: 1040 (08004) when the group is full, 1317 (70100) after the queue timeout; the gate's text.
+            return MySqlError.Of((ushort)refused, exception.Message);
+        }
+
+        if (ClusterFailover.IsNoCluster(exception))
+        {
+            // No member of the group can take work: 2003 as for an unreachable cluster, with every member's state.
+            return MySqlError.Of(MySqlErrorCode.ConnectionHostError, exception.Message);
+        }
+
         if (exception.SqlState == SqlStates.QueryCanceled)
         {
             return timedOut

@@ -25,5 +25,5 @@ public sealed class MySqlListener : FrontDoorListener
     }
 
     private protected override Task ServeAsync(ClientTransport transport, ListenerConfig listener, EdgeConfig config, bool overConnectionLimit, CancellationToken stopping) =>
-        new MySqlSession(transport, listener, config, Config, Engines, Balancer, _registry, Certificate, _statistics, overConnectionLimit).RunAsync(stopping);
+        new MySqlSession(transport, listener, config, Config, Engines, Picker, _registry, Certificate, _statistics, overConnectionLimit) { AuditLog = Audit, Admission = Admission }.RunAsync(stopping);
 }

@@ -6,6 +6,7 @@ using LakeOps.Edge.Core.Diagnostics;
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Core.Security;
 using LakeOps.Edge.Protocols.MySql;
+using LakeOps.Edge.Frontends.Routing;
 using LakeOps.Edge.Routing;
 
 namespace LakeOps.Edge.Frontends.MySql;
@@ -120,6 +121,7 @@ internal sealed partial class MySqlSession
         string? database = string.IsNullOrEmpty(response.Database) ? null : response.Database;
         RouteTable routes = RouteTable.For(_config);
         BuildRouteRequest(response, database, keepProperties: routes.RuleCount > 0);
+        StartAudit();
         MySqlError? routeError;
         if (routes.RuleCount == 0)
         {
@@ -285,10 +287,12 @@ internal sealed partial class MySqlSession
         else if (database is null)
         {
             group = _config.Groups[_config.Routing.DefaultGroup];
+            NoteDefaultGroupLogin(group);
         }
         else
         {
             RouteDecision route = DatabaseRouter.Route(_config, database);
+            _loginDecision = route;
             if (route.Group is null)
             {
                 return MySqlError.Of(MySqlErrorCode.UnknownDatabase, $"Unknown database '{database}': {route.Reason}");
@@ -297,23 +301,22 @@ internal sealed partial class MySqlSession
             group = route.Group;
         }
 
-        string cluster = _balancer.Pick(group);
-        IEngine? engine = _engines.Find(cluster);
-        if (engine is null)
-        {
-            return MySqlError.Of(MySqlErrorCode.ConnectionHostError, $"cluster '{cluster}' of group '{group.Name}' is not running");
-        }
-
-        IEngineSession session;
+        // Among the group's eligible clusters, with one retry on another member when the first cannot connect.
+        OpenedCluster opened;
         try
         {
-            session = await engine.OpenSessionAsync(new EngineSessionOptions(_user, database ?? group.Name, _applicationName), cancellationToken).ConfigureAwait(false);
+            opened = await ClusterFailover.OpenAsync(
+                _picker, _engines, group, new EngineSessionOptions(_user, database ?? group.Name, _applicationName), cancellationToken).ConfigureAwait(false);
         }
         catch (EngineException ex)
         {
-            Log.Warn(EventId.SessionFailed, $"opening a session on cluster '{cluster}' failed: {ex.Message}");
-            return MySqlError.Of(MySqlErrorCode.ConnectionHostError, $"cluster '{cluster}' refused a session: {ex.Message}");
+            Log.Warn(EventId.SessionFailed, $"opening a session on group '{group.Name}' for '{_user}' failed: {ex.Message}");
+            return MySqlError.Of(MySqlErrorCode.ConnectionHostError, ClusterFailover.IsNoCluster(ex) ? ex.Message : $"group '{group.Name}' refused a session: {ex.Message}");
         }
+
+        string cluster = opened.Cluster;
+        IEngine engine = opened.Engine;
+        IEngineSession session = opened.Session;
 
         await CloseEngineAsync().ConfigureAwait(false);
         _engine = session;

@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Text;
 using Apache.Arrow;
 using Apache.Arrow.Types;
 using LakeOps.Edge.Core.Engines;
+using LakeOps.Edge.Frontends.Admission;
 using LakeOps.Edge.Frontends.Postgres;
 using LakeOps.Edge.Frontends.Routing;
 using LakeOps.Edge.Protocols.MySql;
@@ -78,15 +80,51 @@ internal sealed partial class MySqlSession
         }
 
         string engineSql = gateway is null ? sql : TransactionSql(sql, gateway.Transaction);
+        StatementLease lease = default;
+        IEngineSession engine = _engine!;
+        if (gateway is null && Admission is not null)
+        {
+            bool admitted;
+            IEngineSession? spillTo;
+            (admitted, lease, spillTo) = await AdmitStatementAsync(sql).ConfigureAwait(false);
+            if (!admitted)
+            {
+                return false;
+            }
+
+            if (spillTo is not null)
+            {
+                engine = spillTo;
+                _spilledEngine = spillTo;
+            }
+        }
+
+        long auditStart = _audit is null ? 0 : BeginAudit();
         using StatementTimer timer = BeginStatement();
         IQueryResult? result = null;
         try
         {
-            result = await _engine!.ExecuteAsync(engineSql, CancellationToken.None).ConfigureAwait(false);
+            long started = Stopwatch.GetTimestamp();
+            try
+            {
+                result = await engine.ExecuteAsync(engineSql, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (EngineException ex)
+            {
+                ReportStatementFailure(ex);
+                throw;
+            }
+
+            ReportStatementSuccess(started);
             bool ok = await WriteResultAsync(result, more, binary: false).ConfigureAwait(false);
             if (ok && gateway is not null)
             {
                 ApplyTransaction(gateway.Transaction);
+            }
+
+            if (_audit is not null)
+            {
+                AuditEngineStatement(sql, PlannedDecision(), auditStart, ok);
             }
 
             return ok;
@@ -94,6 +132,11 @@ internal sealed partial class MySqlSession
         catch (EngineException ex)
         {
             WriteError(MySqlErrorMapping.FromEngine(ex, _timedOut));
+            if (_audit is not null)
+            {
+                AuditEngineStatement(sql, PlannedDecision(), auditStart, succeeded: false);
+            }
+
             return false;
         }
         finally
@@ -102,6 +145,9 @@ internal sealed partial class MySqlSession
             {
                 await result.DisposeAsync().ConfigureAwait(false);
             }
+
+            _spilledEngine = null;
+            lease.Dispose();
         }
     }
 
@@ -148,6 +194,7 @@ internal sealed partial class MySqlSession
             return false;
         }
 
+        _auditRows = 0;
         WriteColumnCount(encoder.Columns.Count);
         encoder.WriteColumnDefinitions(_writer);
         MySqlEofPacket.WriteEndMarker(_writer, _capabilities, _status, afterColumns: true);
@@ -157,6 +204,7 @@ internal sealed partial class MySqlSession
             {
                 encoder.Bind(batch);
                 int rows = batch.Length;
+                _auditRows += rows;
                 for (int row = 0; row < rows; row++)
                 {
                     if (binary)

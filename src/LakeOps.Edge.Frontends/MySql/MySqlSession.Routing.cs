@@ -69,6 +69,7 @@ internal sealed partial class MySqlSession
         {
             _route.Sql = "";
             RouteDecision login = table.Decide(_route);
+            _loginDecision = login;
             if (login.Group is not null)
             {
                 _routeAfterLogin = table;
@@ -81,7 +82,7 @@ internal sealed partial class MySqlSession
             }
         }
 
-        _router = new SessionRouter(_configs, _route, _engines, _balancer);
+        _router = new SessionRouter(_configs, _route, _engines, _picker);
         return (null, null);
     }
 
@@ -93,7 +94,7 @@ internal sealed partial class MySqlSession
             return;
         }
 
-        _router = new SessionRouter(_configs, _route, _engines, _balancer);
+        _router = new SessionRouter(_configs, _route, _engines, _picker);
         if (_engine is not null && _engineInstance is not null && _group is not null)
         {
             _active = _router.Adopt(_group, _clusterName, _engineInstance, _engine);
@@ -106,6 +107,7 @@ internal sealed partial class MySqlSession
     /// </summary>
     private async ValueTask<MySqlError?> RouteStatementAsync(string sql, bool endsTransaction)
     {
+        _plannedDecision = default;
         bool inTransaction = (_status & MySqlServerStatus.InTransaction) != 0 && _active is not null;
         if (inTransaction && endsTransaction)
         {
@@ -113,8 +115,10 @@ internal sealed partial class MySqlSession
         }
 
         RouteDecision decision = _router!.Decide(sql);
+        _plannedDecision = decision;
         if (decision.IsDenied)
         {
+            AuditDenied(sql, decision);
             return decision.IsFallback
                 ? MySqlError.Of(MySqlErrorCode.UnknownDatabase, SessionRouter.DenyText(decision))
                 : new MySqlError(RouteDeniedCode, "42000", SessionRouter.DenyText(decision));

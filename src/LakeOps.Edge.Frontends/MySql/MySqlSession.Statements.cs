@@ -1,8 +1,12 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Text;
 using Apache.Arrow;
 using Apache.Arrow.Types;
 using LakeOps.Edge.Core.Engines;
+using LakeOps.Edge.Frontends.Admission;
+using LakeOps.Edge.Frontends.Postgres;
+using LakeOps.Edge.Frontends.Routing;
 using LakeOps.Edge.Protocols.MySql;
 using LakeOps.Edge.Protocols.MySql.Types;
 
@@ -41,7 +45,18 @@ internal sealed partial class MySqlSession
         MySqlGatewayStatement? gateway = Classify(sql);
         try
         {
-            if (gateway is not null && gateway.Kind != MySqlGatewayKind.Transaction)
+            if (RouteAttributes.TryParseExplainRoute(sql, out string explained))
+            {
+                // Edge's own, as in COM_QUERY: answered at each execute with the session's attributes then.
+                statement.ExplainRoute = explained;
+                statement.ResultSchema = ExplainRouteResult.For(_router, _route, _config, explained).Schema;
+            }
+            else if (RouteAttributes.TryParseEdgeTagsSet(sql, out string? tags))
+            {
+                statement.SetsEdgeTags = true;
+                statement.EdgeTags = tags;
+            }
+            else if (gateway is not null && gateway.Kind != MySqlGatewayKind.Transaction)
             {
                 statement.Gateway = gateway;
                 statement.ResultSchema = gateway.Kind is MySqlGatewayKind.Set or MySqlGatewayKind.Use or MySqlGatewayKind.Kill or MySqlGatewayKind.Do
@@ -64,6 +79,7 @@ internal sealed partial class MySqlSession
                 }
 
                 string engineSql = gateway is null ? sql : TransactionSql(sql, gateway.Transaction);
+                statement.Decision = PlannedDecision();
                 using StatementTimer timer = BeginStatement();
                 statement.Engine = await _engine!.PrepareAsync(engineSql, CancellationToken.None).ConfigureAwait(false);
                 statement.ResultSchema = statement.Engine.ReturnsRows ? statement.Engine.ResultSchema : EmptySchema;
@@ -157,6 +173,20 @@ internal sealed partial class MySqlSession
             return;
         }
 
+        if (statement.ExplainRoute is { } explained)
+        {
+            await using InMemoryResult explanation = ExplainRoute(explained);
+            await WriteResultAsync(explanation, MySqlServerStatus.None, binary: true).ConfigureAwait(false);
+            return;
+        }
+
+        if (statement.SetsEdgeTags)
+        {
+            _route.Tags = RouteAttributes.SplitTags(statement.EdgeTags);
+            WriteOk(0, MySqlServerStatus.None);
+            return;
+        }
+
         if (statement.Gateway is { } gateway)
         {
             await RunGatewayAsync(gateway, MySqlServerStatus.None, binary: true).ConfigureAwait(false);
@@ -169,20 +199,52 @@ internal sealed partial class MySqlSession
             return;
         }
 
+        StatementLease lease = default;
+        if (statement.Transaction is null && Admission is not null)
+        {
+            bool admitted;
+            (admitted, lease, _) = await AdmitStatementAsync(null).ConfigureAwait(false);
+            if (!admitted)
+            {
+                return;
+            }
+        }
+
+        long auditStart = _audit is null ? 0 : BeginAudit();
         using StatementTimer timer = BeginStatement();
         IQueryResult? result = null;
         try
         {
-            result = await statement.Engine!.ExecuteAsync(values, CancellationToken.None).ConfigureAwait(false);
+            long started = Stopwatch.GetTimestamp();
+            try
+            {
+                result = await statement.Engine!.ExecuteAsync(values, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (EngineException ex)
+            {
+                ReportStatementFailure(ex);
+                throw;
+            }
+
+            ReportStatementSuccess(started);
             bool ok = await WriteResultAsync(result, MySqlServerStatus.None, binary: true).ConfigureAwait(false);
             if (ok && statement.Transaction is { } transaction)
             {
                 ApplyTransaction(transaction);
             }
+
+            if (_audit is not null)
+            {
+                AuditEngineStatement(statement.Sql, statement.Decision, auditStart, ok);
+            }
         }
         catch (EngineException ex)
         {
             WriteError(MySqlErrorMapping.FromEngine(ex, _timedOut));
+            if (_audit is not null)
+            {
+                AuditEngineStatement(statement.Sql, statement.Decision, auditStart, succeeded: false);
+            }
         }
         finally
         {
@@ -190,6 +252,8 @@ internal sealed partial class MySqlSession
             {
                 await result.DisposeAsync().ConfigureAwait(false);
             }
+
+            lease.Dispose();
         }
     }
 
@@ -249,10 +313,21 @@ internal sealed partial class MySqlSession
 
         public MySqlGatewayStatement? Gateway { get; set; }
 
+        /// <summary>For <c>EXPLAIN ROUTE statement</c>: the statement explained.</summary>
+        public string? ExplainRoute { get; set; }
+
+        /// <summary><c>SET @edge_tags = ...</c>: routing's tags, set at each execute to <see cref="EdgeTags"/>.</summary>
+        public bool SetsEdgeTags { get; set; }
+
+        public string? EdgeTags { get; set; }
+
         public MySqlTransactionKind? Transaction { get; set; }
 
         /// <summary>The group's engine session it was prepared on (per-statement routing only).</summary>
         public LakeOps.Edge.Frontends.Routing.GroupEngine? Target { get; set; }
+
+        /// <summary>The routing decision behind <see cref="Target"/> (or the login decision), for the audit record.</summary>
+        public LakeOps.Edge.Routing.RouteDecision Decision { get; set; }
 
         public IReadOnlyList<IArrowType?> ParameterTypes { get; set; } = [];
 

@@ -5,7 +5,7 @@ using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Diagnostics;
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Protocols.MySql;
-using LakeOps.Edge.Routing;
+using LakeOps.Edge.Routing.Balancing;
 
 namespace LakeOps.Edge.Frontends.MySql;
 
@@ -29,7 +29,7 @@ internal sealed partial class MySqlSession
     // The live store: per-statement routing reads the current snapshot's routes.
     private readonly ConfigStore _configs;
     private readonly IEngineProvider _engines;
-    private readonly GroupBalancer _balancer;
+    private readonly ClusterPicker _picker;
     private readonly MySqlSessionRegistry _registry;
     private readonly X509Certificate2? _certificate;
     private readonly MySqlListenerStatistics _statistics;
@@ -66,7 +66,7 @@ internal sealed partial class MySqlSession
         EdgeConfig config,
         ConfigStore configs,
         IEngineProvider engines,
-        GroupBalancer balancer,
+        ClusterPicker picker,
         MySqlSessionRegistry registry,
         X509Certificate2? certificate,
         MySqlListenerStatistics statistics,
@@ -77,7 +77,7 @@ internal sealed partial class MySqlSession
         _config = config;
         _configs = configs;
         _engines = engines;
-        _balancer = balancer;
+        _picker = picker;
         _registry = registry;
         _certificate = certificate;
         _statistics = statistics;
@@ -131,6 +131,7 @@ internal sealed partial class MySqlSession
         if (_statementRunning)
         {
             _engine?.Cancel();
+            _spilledEngine?.Cancel();
             CancelGatewayWait();
         }
     }
@@ -394,10 +395,17 @@ internal sealed partial class MySqlSession
         }
     }
 
-    private void WriteOk(ulong affectedRows = 0, MySqlServerStatus extra = MySqlServerStatus.None) =>
+    private void WriteOk(ulong affectedRows = 0, MySqlServerStatus extra = MySqlServerStatus.None)
+    {
+        _auditRows = (long)Math.Min(affectedRows, long.MaxValue);
         MySqlOkPacket.Write(_writer, _capabilities, affectedRows, 0, _status | extra, 0);
+    }
 
-    private void WriteError(MySqlError error) => MySqlErrPacket.Write(_writer, error.Code, error.SqlState, error.Message);
+    private void WriteError(MySqlError error)
+    {
+        _auditSqlState = error.SqlState;
+        MySqlErrPacket.Write(_writer, error.Code, error.SqlState, error.Message);
+    }
 
     private async ValueTask TrySendErrorAsync(MySqlError error)
     {
@@ -467,6 +475,7 @@ internal sealed partial class MySqlSession
             _engine = null;
         }
 
+        await ReleaseSpillRouterAsync().ConfigureAwait(false);
         await CloseEngineAsync().ConfigureAwait(false);
         ReturnPayloadBuffer();
         _killed.Dispose();
@@ -506,6 +515,7 @@ internal sealed partial class MySqlSession
         {
             _timedOut = true;
             _engine?.Cancel();
+            _spilledEngine?.Cancel();
             CancelGatewayWait();
         }
     }

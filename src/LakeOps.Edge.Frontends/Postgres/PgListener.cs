@@ -10,5 +10,5 @@ public sealed class PgListener(ListenerConfig listener, ConfigStore config, IEng
     private readonly PgSessionRegistry _registry = new();
 
     private protected override Task ServeAsync(ClientTransport transport, ListenerConfig listener, EdgeConfig config, bool overConnectionLimit, CancellationToken stopping) =>
-        new PgSession(transport, listener, config, Config, Engines, Balancer, _registry, Certificate, overConnectionLimit).RunAsync(stopping);
+        new PgSession(transport, listener, config, Config, Engines, Picker, _registry, Certificate, overConnectionLimit) { AuditLog = Audit, Admission = Admission }.RunAsync(stopping);
 }

@@ -1,11 +1,14 @@
+using System.Diagnostics;
 using System.Globalization;
 using Apache.Arrow;
 using LakeOps.Edge.Core.Diagnostics;
 using LakeOps.Edge.Core.Engines;
+using LakeOps.Edge.Frontends.Admission;
 using LakeOps.Edge.Frontends.Postgres.Catalog;
 using LakeOps.Edge.Frontends.Routing;
 using LakeOps.Edge.Protocols.Postgres;
 using LakeOps.Edge.Protocols.Postgres.Types;
+using LakeOps.Edge.Routing.Health;
 using LakeOps.Edge.Sql;
 using LakeOps.Edge.Sql.Translation;
 
@@ -28,6 +31,11 @@ internal sealed partial class PgSession
     private async ValueTask<PgStatement> PlanAsync(string sql)
     {
         StatementInfo info = StatementClassifier.Classify(sql);
+        if (_router is not null && info.Kind is StatementKind.Set or StatementKind.Reset or StatementKind.Discard)
+        {
+            TrackSearchPath(info, sql);
+        }
+
         switch (info.Kind)
         {
             case StatementKind.Explain when RouteAttributes.TryParseExplainRoute(sql, out string routed):
@@ -50,6 +58,7 @@ internal sealed partial class PgSession
             return new PgStatement { Sql = sql, Info = info, Kind = PgStatementKind.Emulated, Emulated = emulated, ResultSchema = emulated.Schema };
         }
 
+        _plannedDecision = default;
         GroupEngine? target = _router is null ? null : await RouteStatementAsync(sql, info.Kind).ConfigureAwait(false);
         string engineSql = SessionSettingInliner.Inline(sql, _gatewaySetting ??= name => _parameters.TryGet(name, out string value) ? value : null);
         if ((target?.Dialect ?? _engineDialect) == SqlDialect.DuckDb)
@@ -58,7 +67,7 @@ internal sealed partial class PgSession
             engineSql = info.Kind == StatementKind.Begin ? "BEGIN TRANSACTION" : PgToDuckDbTranslator.Translate(engineSql);
         }
 
-        return new PgStatement { Sql = sql, Info = info, Kind = PgStatementKind.Engine, EngineSql = engineSql, Target = target };
+        return new PgStatement { Sql = sql, Info = info, Kind = PgStatementKind.Engine, EngineSql = engineSql, Target = target, Decision = PlannedDecision() };
     }
 
     private static bool TryParseReset(string sql, out string name)
@@ -179,8 +188,49 @@ internal sealed partial class PgSession
                 return (null, "DISCARD ALL");
         }
 
+        return await RunObservedAsync(statement, parameters, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// An engine statement, with its outcome reported to its cluster's health: success with the time until the
+    /// result was ready, failures that say the cluster is sick (see <see cref="ClusterFailover.Classify"/>), and
+    /// the statement counted as running meanwhile (least_loaded).
+    /// </summary>
+    private async ValueTask<(IQueryResult? Result, string? Tag)> RunObservedAsync(PgStatement statement, ParameterValue[] parameters, CancellationToken cancellationToken)
+    {
+        if (!_picker.Registry.TryGet(_clusterName, out ClusterHealth health))
+        {
+            return await RunEngineAsync(statement, parameters, cancellationToken).ConfigureAwait(false);
+        }
+
+        long start = Stopwatch.GetTimestamp();
+        health.Begin();
+        try
+        {
+            (IQueryResult? Result, string? Tag) outcome = await RunEngineAsync(statement, parameters, cancellationToken).ConfigureAwait(false);
+            health.ReportSuccess(Stopwatch.GetElapsedTime(start));
+            return outcome;
+        }
+        catch (EngineException ex)
+        {
+            ClusterFailover.ReportFailure(health, trial: false, ex);
+            throw;
+        }
+        finally
+        {
+            health.End();
+        }
+    }
+
+    private async ValueTask<(IQueryResult? Result, string? Tag)> RunEngineAsync(PgStatement statement, ParameterValue[] parameters, CancellationToken cancellationToken)
+    {
         // Engine statement. COMMIT of a failed transaction rolls back, as in PostgreSQL.
         bool commitOfFailed = statement.Info.Kind == StatementKind.Commit && _transactionStatus == PgTransactionStatus.Failed;
+        if (Admission is { IsActive: true } && IsAdmitted(statement.Info.Kind))
+        {
+            return await RunAdmittedAsync(statement, parameters, cancellationToken).ConfigureAwait(false);
+        }
+
         IQueryResult result = commitOfFailed
             ? await _engine!.ExecuteAsync("ROLLBACK", cancellationToken).ConfigureAwait(false)
             : statement.Prepared is { } prepared
@@ -340,6 +390,7 @@ internal sealed partial class PgSession
         {
             _timedOut = true;
             _engine?.Cancel();
+            CancelAdmittedWork();
         }
     }
 
@@ -348,6 +399,9 @@ internal sealed partial class PgSession
     {
         switch (exception)
         {
+            case EngineException engine when StatementAdmission.IsRefusal(engine):
+                // The gate's own text: which group was full, how long it waited.
+                return new PgError("ERROR", engine.SqlState, engine.Message);
             case EngineException engine when engine.SqlState == SqlStates.QueryCanceled:
                 return new PgError("ERROR", SqlStates.QueryCanceled, _timedOut ? "canceling statement due to statement timeout" : "canceling statement due to user request");
             case EngineException engine:
@@ -372,18 +426,25 @@ internal sealed partial class PgSession
 
     private async ValueTask CloseAllStatementsAsync()
     {
-        foreach (PgPortal portal in _portals.Values)
+        if (_portalsByName is { } portals)
         {
-            await portal.DisposeAsync().ConfigureAwait(false);
+            foreach (PgPortal portal in portals.Values)
+            {
+                await portal.DisposeAsync().ConfigureAwait(false);
+            }
+
+            portals.Clear();
         }
 
-        _portals.Clear();
-        foreach (PgStatement statement in _statements.Values)
+        if (_statementsByName is { } statements)
         {
-            statement.Dispose();
-        }
+            foreach (PgStatement statement in statements.Values)
+            {
+                statement.Dispose();
+            }
 
-        _statements.Clear();
+            statements.Clear();
+        }
     }
 
     /// <summary>Cancels the running statement when its time limit passes.</summary>

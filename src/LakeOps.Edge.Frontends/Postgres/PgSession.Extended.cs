@@ -11,8 +11,14 @@ namespace LakeOps.Edge.Frontends.Postgres;
 /// </summary>
 internal sealed partial class PgSession
 {
-    private readonly Dictionary<string, PgStatement> _statements = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, PgPortal> _portals = new(StringComparer.Ordinal);
+    // Created with the first extended-protocol message: a session that only idles (or only uses simple
+    // queries) carries neither.
+    private Dictionary<string, PgStatement>? _statementsByName;
+    private Dictionary<string, PgPortal>? _portalsByName;
+
+    private Dictionary<string, PgStatement> Statements => _statementsByName ??= new(StringComparer.Ordinal);
+
+    private Dictionary<string, PgPortal> Portals => _portalsByName ??= new(StringComparer.Ordinal);
     private bool _skipUntilSync;
 
     private async ValueTask<bool> HandleExtendedAsync(FrontendMessage message, CancellationToken stopping)
@@ -81,13 +87,13 @@ internal sealed partial class PgSession
     private async ValueTask ParseAsync(ParseMessage parse, CancellationToken stopping)
     {
         string name = parse.StatementName;
-        if (name.Length > 0 && _statements.ContainsKey(name))
+        if (name.Length > 0 && Statements.ContainsKey(name))
         {
             throw new EngineException($"prepared statement \"{name}\" already exists", SqlStates.DuplicatePreparedStatement);
         }
 
         // Drivers re-send the same unnamed statement over and over (pgbench -M extended): reuse it.
-        if (name.Length == 0 && _router is null && _statements.TryGetValue("", out PgStatement? previous)
+        if (name.Length == 0 && _router is null && Statements.TryGetValue("", out PgStatement? previous)
             && previous.Sql == parse.Query && SameDeclaredTypes(previous, parse.ParameterTypeOids))
         {
             PgBackendWriter.WriteParseComplete(Output);
@@ -118,12 +124,12 @@ internal sealed partial class PgSession
             throw new EngineException($"statement \"{Shorten(parse.Query)}\" takes no parameters", SqlStates.ProtocolViolation);
         }
 
-        if (_statements.Remove(name, out PgStatement? replaced))
+        if (Statements.Remove(name, out PgStatement? replaced))
         {
             replaced.Dispose();
         }
 
-        _statements[name] = statement;
+        Statements[name] = statement;
         PgBackendWriter.WriteParseComplete(Output);
     }
 
@@ -165,12 +171,12 @@ internal sealed partial class PgSession
 
     private async ValueTask BindAsync(BindMessage bind)
     {
-        if (!_statements.TryGetValue(bind.StatementName, out PgStatement? statement))
+        if (!Statements.TryGetValue(bind.StatementName, out PgStatement? statement))
         {
             throw new EngineException($"prepared statement \"{bind.StatementName}\" does not exist", SqlStates.InvalidSqlStatementName);
         }
 
-        if (bind.PortalName.Length > 0 && _portals.ContainsKey(bind.PortalName))
+        if (bind.PortalName.Length > 0 && Portals.ContainsKey(bind.PortalName))
         {
             throw new EngineException($"portal \"{bind.PortalName}\" already exists", SqlStates.DuplicateCursor);
         }
@@ -195,12 +201,12 @@ internal sealed partial class PgSession
             parameters[i] = value is null ? ParameterValue.Null : PgParameterDecoder.Decode(statement.ParameterOids[i], format, value);
         }
 
-        if (_portals.Remove(bind.PortalName, out PgPortal? replaced))
+        if (Portals.Remove(bind.PortalName, out PgPortal? replaced))
         {
             await replaced.DisposeAsync().ConfigureAwait(false);
         }
 
-        _portals[bind.PortalName] = new PgPortal { Name = bind.PortalName, Statement = statement, Parameters = parameters, ResultFormats = bind.ResultFormats };
+        Portals[bind.PortalName] = new PgPortal { Name = bind.PortalName, Statement = statement, Parameters = parameters, ResultFormats = bind.ResultFormats };
         PgBackendWriter.WriteBindComplete(Output);
     }
 
@@ -208,7 +214,7 @@ internal sealed partial class PgSession
     {
         if (describe.Kind == 'S')
         {
-            if (!_statements.TryGetValue(describe.Name, out PgStatement? statement))
+            if (!Statements.TryGetValue(describe.Name, out PgStatement? statement))
             {
                 throw new EngineException($"prepared statement \"{describe.Name}\" does not exist", SqlStates.InvalidSqlStatementName);
             }
@@ -241,7 +247,7 @@ internal sealed partial class PgSession
     }
 
     private PgPortal FindPortal(string name) =>
-        _portals.TryGetValue(name, out PgPortal? portal)
+        Portals.TryGetValue(name, out PgPortal? portal)
             ? portal
             : throw new EngineException($"portal \"{name}\" does not exist", SqlStates.InvalidCursorName);
 
@@ -293,7 +299,7 @@ internal sealed partial class PgSession
         }
     }
 
-    private async ValueTask ExecuteAsync(ExecuteMessage execute, CancellationToken stopping)
+    private async ValueTask ExecutePortalAsync(ExecuteMessage execute, CancellationToken stopping)
     {
         PgPortal portal = FindPortal(execute.PortalName);
         await StartPortalAsync(portal, stopping).ConfigureAwait(false);
@@ -340,14 +346,14 @@ internal sealed partial class PgSession
     {
         if (close.Kind == 'S')
         {
-            if (_statements.Remove(close.Name, out PgStatement? statement))
+            if (Statements.Remove(close.Name, out PgStatement? statement))
             {
                 // Closing a statement closes the portals made from it.
-                foreach (PgPortal portal in _portals.Values.ToArray())
+                foreach (PgPortal portal in Portals.Values.ToArray())
                 {
                     if (ReferenceEquals(portal.Statement, statement))
                     {
-                        _portals.Remove(portal.Name);
+                        Portals.Remove(portal.Name);
                         await portal.DisposeAsync().ConfigureAwait(false);
                     }
                 }
@@ -355,7 +361,7 @@ internal sealed partial class PgSession
                 statement.Dispose();
             }
         }
-        else if (_portals.Remove(close.Name, out PgPortal? portal))
+        else if (Portals.Remove(close.Name, out PgPortal? portal))
         {
             await portal.DisposeAsync().ConfigureAwait(false);
         }
@@ -365,17 +371,17 @@ internal sealed partial class PgSession
 
     private async ValueTask ClosePortalsAsync()
     {
-        if (_portals.Count == 0)
+        if (Portals.Count == 0)
         {
             return;
         }
 
-        foreach (PgPortal portal in _portals.Values)
+        foreach (PgPortal portal in Portals.Values)
         {
             await portal.DisposeAsync().ConfigureAwait(false);
         }
 
-        _portals.Clear();
+        Portals.Clear();
     }
 
     /// <summary>

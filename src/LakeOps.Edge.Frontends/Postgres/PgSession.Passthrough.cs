@@ -1,7 +1,9 @@
 using LakeOps.Edge.Core.Config;
+using LakeOps.Edge.Core.Diagnostics;
 using LakeOps.Edge.Engines.Postgres;
 using LakeOps.Edge.Frontends.Postgres.Passthrough;
 using LakeOps.Edge.Protocols.Postgres;
+using LakeOps.Edge.Routing;
 
 namespace LakeOps.Edge.Frontends.Postgres;
 
@@ -16,8 +18,27 @@ internal sealed partial class PgSession
     /// </summary>
     private async ValueTask<bool> StartPassthroughAsync(PostgresEngine engine, GroupConfig group, StartupPacket packet, CancellationToken cancellationToken)
     {
-        var passthrough = new PgPassthroughSession(_transport, _listener, engine, group, _user, ExplainRouteAsSelect);
+        // With rules, a SET of application_name, edge.tags or search_path may move the session (PgSession.Routing.cs).
+        PgPassthroughSession passthrough = NewPassthrough(engine, group);
         PassthroughLogin login = await passthrough.LoginAsync(packet.Parameters, cancellationToken).ConfigureAwait(false);
+        if (login.Error is { SqlState: var state } && state.StartsWith("08", StringComparison.Ordinal)
+            && _picker.Pick(group, exclude: engine.ClusterName) is { Found: true } other)
+        {
+            // The cluster could not be reached for the login (and never was): once more on another member.
+            if (other.IsTrial)
+            {
+                other.Health!.AbandonTrial();
+            }
+
+            if (_engines.Find(other.Cluster!) is PostgresEngine next)
+            {
+                Log.Warn(EventId.SessionFailed, $"login of '{_user}' on cluster '{engine.ClusterName}' failed, trying '{next.ClusterName}': {login.Error.Value.Message}");
+                _clusterName = next.ClusterName;
+                passthrough = NewPassthrough(next, group);
+                login = await passthrough.LoginAsync(packet.Parameters, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         if (login.Error is { } error)
         {
             PgBackendWriter.WriteErrorResponse(Output, error);
@@ -41,7 +62,16 @@ internal sealed partial class PgSession
         PgBackendWriter.WriteBackendKeyData(Output, _processId, SecretKey);
         PgBackendWriter.WriteReadyForQuery(Output, PgTransactionStatus.Idle);
         await Output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        passthrough.Audit = PassthroughAudit(passthrough);
         _passthrough = passthrough;
         return true;
     }
+
+    private PgPassthroughSession NewPassthrough(PostgresEngine engine, GroupConfig group) =>
+        new(_transport, _listener, engine, group, _user, ExplainRouteAsSelect, RouteTable.For(_config).RuleCount > 0 ? RerouteFromPassthrough : null)
+        {
+            Admission = Admission,
+            Picker = _picker,
+            Engines = _engines,
+        };
 }

@@ -2,10 +2,13 @@ using Apache.Arrow;
 using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Engines.Postgres;
+using LakeOps.Edge.Core.Diagnostics;
 using LakeOps.Edge.Frontends.Postgres.Catalog;
+using LakeOps.Edge.Frontends.Postgres.Passthrough;
 using LakeOps.Edge.Frontends.Routing;
 using LakeOps.Edge.Protocols.Postgres;
 using LakeOps.Edge.Routing;
+using LakeOps.Edge.Routing.Balancing;
 using LakeOps.Edge.Sql;
 
 namespace LakeOps.Edge.Frontends.Postgres;
@@ -26,6 +29,11 @@ internal sealed partial class PgSession
 
     /// <summary>Set while the statements of one multi-statement Query are planned: they all go where the first went.</summary>
     private GroupEngine? _batchTarget;
+
+    // The startup values of the attributes SET can change (RESET goes back to them).
+    private string _startupApplication = "";
+    private string? _startupTags;
+    private string? _startupSearchPath;
 
     /// <summary>
     /// The request with the connection-level attributes from the startup packet. Without rules the
@@ -51,6 +59,9 @@ internal sealed partial class PgSession
         }
 
         string? edgeTags = properties.GetValueOrDefault("edge.tags");
+        _startupApplication = applicationName;
+        _startupTags = edgeTags;
+        _startupSearchPath = properties.GetValueOrDefault("search_path");
         _route = new RouteRequest
         {
             Protocol = "postgres",
@@ -58,7 +69,7 @@ internal sealed partial class PgSession
             User = _user,
             Roles = RouteAttributes.RolesOf(_config, _user),
             Database = _database,
-            Schema = "public",
+            Schema = RouteAttributes.FirstSchema(_startupSearchPath),
             Application = applicationName,
             Tags = edgeTags is null ? [] : RouteAttributes.SplitTags(edgeTags),
             Session = keepProperties ? properties : RouteRequest.NoProperties,
@@ -78,6 +89,7 @@ internal sealed partial class PgSession
         {
             _route.Sql = "";
             RouteDecision login = table.Decide(_route);
+            _loginDecision = login;
             if (login.Group is not null)
             {
                 return (true, login.Group);
@@ -92,17 +104,10 @@ internal sealed partial class PgSession
             // Denied by a rule: the client still connects; each statement gets the rule's error.
         }
 
-        _router = new SessionRouter(_configs, _route, _engines, _balancer);
+        _router = new SessionRouter(_configs, _route, _engines, _picker);
         return (true, null);
     }
 
-    /// <summary>Same-protocol passthrough is possible when the login group's picked cluster is PostgreSQL.</summary>
-    private (IEngine? Engine, bool IsPostgres) PickForLogin(GroupConfig group)
-    {
-        _clusterName = _balancer.Pick(group);
-        IEngine? engine = _engines.Find(_clusterName);
-        return (engine, engine is PostgresEngine);
-    }
 
     /// <summary>
     /// Routes one engine statement: the target engine session (opened on first use), or an
@@ -118,8 +123,10 @@ internal sealed partial class PgSession
         }
 
         RouteDecision decision = _router!.Decide(sql);
+        _plannedDecision = decision;
         if (decision.IsDenied)
         {
+            AuditDenied(sql, decision, decision.IsFallback ? SqlStates.InvalidCatalogName : SqlStates.InsufficientPrivilege);
             throw new EngineException(SessionRouter.DenyText(decision), decision.IsFallback ? SqlStates.InvalidCatalogName : SqlStates.InsufficientPrivilege);
         }
 
@@ -182,6 +189,83 @@ internal sealed partial class PgSession
     {
         OnParameterChanged("application_name");
         OnParameterChanged("edge.tags");
+    }
+
+    /// <summary>
+    /// search_path is the engine's parameter, not the gateway's: SET/RESET search_path and DISCARD ALL
+    /// move the schema that routing qualifies bare table names with (first element; the startup value on reset).
+    /// </summary>
+    private void TrackSearchPath(StatementInfo info, string sql)
+    {
+        if (info.Kind == StatementKind.Set)
+        {
+            if (StatementClassifier.TryParseSet(sql, out string name, out string? value, out bool isLocal) && name == "search_path" && !isLocal)
+            {
+                _route.Schema = RouteAttributes.FirstSchema(value ?? _startupSearchPath);
+            }
+        }
+        else if (info.CommandTag == "DISCARD ALL" || (info.Kind == StatementKind.Reset && TryParseReset(sql, out string reset) && reset is "search_path" or "all"))
+        {
+            _route.Schema = RouteAttributes.FirstSchema(_startupSearchPath);
+        }
+    }
+
+    /// <summary>
+    /// A passthrough session's application_name, edge.tags or search_path changed (a SET took effect): the
+    /// decision is made again, at the transaction boundary where the passthrough calls this. The session
+    /// follows a new PostgreSQL group; anything a passthrough cannot serve (a non-PostgreSQL group, a deny,
+    /// per-statement routing) becomes an error for its statements until the settings route it back.
+    /// </summary>
+    private PassthroughRoute RerouteFromPassthrough(SessionSettings settings, string currentGroup)
+    {
+        _route.Application = settings.RoutedValue("application_name") ?? _startupApplication;
+        _route.Tags = RouteAttributes.SplitTags(settings.RoutedValue("edge.tags") ?? _startupTags);
+        _route.Schema = RouteAttributes.FirstSchema(settings.RoutedValue("search_path") ?? _startupSearchPath);
+        RouteTable table = RouteTable.For(_configs.Current);
+        if (table.IsStatementDependent(_route))
+        {
+            return PassthroughRoute.Fail(SqlStates.FeatureNotSupported,
+                $"with these settings this session's route depends on each statement, which a session passed through to group '{currentGroup}' cannot follow; set them back, or reconnect with them in the startup packet (e.g. options=-c application_name=...)");
+        }
+
+        _route.Sql = "";
+        RouteDecision decision = table.Decide(_route);
+        if (decision.Group is not { } group)
+        {
+            return PassthroughRoute.Fail(decision.IsFallback ? SqlStates.InvalidCatalogName : SqlStates.InsufficientPrivilege, SessionRouter.DenyText(decision));
+        }
+
+        if (_passthrough?.Audit is { } audit)
+        {
+            audit.Decision = decision;
+        }
+
+        if (group.Name == currentGroup)
+        {
+            return default;
+        }
+
+        ClusterPick pick = _picker.Pick(group);
+        if (!pick.Found)
+        {
+            return PassthroughRoute.Fail(SqlStates.ConnectionFailure, pick.Reason!);
+        }
+
+        string cluster = pick.Cluster!;
+        if (pick.IsTrial)
+        {
+            // The passthrough's next borrow checks the cluster again and reports its outcome.
+            pick.Health!.AbandonTrial();
+        }
+
+        if (_engines.Find(cluster) is PostgresEngine postgres)
+        {
+            Log.Info(EventId.StatementRouted, $"passthrough session of '{_user}' moves to group '{group.Name}' (cluster '{cluster}'): {decision.Reason}");
+            return new PassthroughRoute(postgres, group, null);
+        }
+
+        return PassthroughRoute.Fail(SqlStates.FeatureNotSupported,
+            $"with these settings this session routes to group '{group.Name}' ({decision.Reason}), whose cluster '{cluster}' is not PostgreSQL; a session passed through to group '{currentGroup}' cannot switch engines: set them back, or reconnect with them in the startup packet");
     }
 
     /// <summary>EXPLAIN ROUTE in a passthrough session: the SELECT the server runs in its place (null for other text).</summary>

@@ -1,4 +1,5 @@
 using LakeOps.Edge.Core.Engines;
+using LakeOps.Edge.Frontends.Audit;
 using LakeOps.Edge.Protocols.Postgres;
 using LakeOps.Edge.Protocols.Postgres.Types;
 using LakeOps.Edge.Sql;
@@ -55,6 +56,7 @@ internal sealed partial class PgSession
         }
 
         bool succeeded = !implicitTransaction || await RunImplicitTransactionCommandAsync("BEGIN TRANSACTION").ConfigureAwait(false);
+        _inImplicitTransaction = implicitTransaction;
         foreach (PgStatement statement in succeeded ? statements : [])
         {
             if (statement.Kind == PgStatementKind.Empty)
@@ -70,6 +72,7 @@ internal sealed partial class PgSession
             }
         }
 
+        _inImplicitTransaction = false;
         if (implicitTransaction)
         {
             await RunImplicitTransactionCommandAsync(succeeded ? "COMMIT" : "ROLLBACK").ConfigureAwait(false);
@@ -132,6 +135,7 @@ internal sealed partial class PgSession
     private async ValueTask<bool> RunSimpleStatementAsync(PgStatement statement, CancellationToken stopping)
     {
         PgResultCursor? cursor = null;
+        long auditStart = _audit is null ? 0 : SessionAudit.Now();
         try
         {
             Activate(statement);
@@ -139,6 +143,7 @@ internal sealed partial class PgSession
         catch (EngineException ex)
         {
             PgBackendWriter.WriteErrorResponse(Output, ToError(ex));
+            AuditFailed(statement, auditStart, ex.SqlState);
             AfterStatement(statement, succeeded: false);
             statement.Dispose();
             return false;
@@ -158,12 +163,19 @@ internal sealed partial class PgSession
             }
 
             PgBackendWriter.WriteCommandComplete(Output, tag!);
+            if (_audit is not null)
+            {
+                AuditCompleted(statement, auditStart, tag!);
+            }
+
             AfterStatement(statement, succeeded: true);
             return true;
         }
         catch (Exception ex) when (IsStatementError(ex))
         {
-            PgBackendWriter.WriteErrorResponse(Output, ToError(ex));
+            PgError error = ToError(ex);
+            PgBackendWriter.WriteErrorResponse(Output, error);
+            AuditFailed(statement, auditStart, error.SqlState);
             AfterStatement(statement, succeeded: false);
             return false;
         }

@@ -10,6 +10,7 @@ using LakeOps.Edge.Engines.Postgres;
 using LakeOps.Edge.Frontends.Routing;
 using LakeOps.Edge.Protocols.Postgres;
 using LakeOps.Edge.Routing;
+using LakeOps.Edge.Routing.Balancing;
 
 namespace LakeOps.Edge.Frontends.Postgres;
 
@@ -17,6 +18,9 @@ internal sealed partial class PgSession
 {
     /// <summary>Startup packets (before authentication) are small; PostgreSQL caps them at 10,000 bytes.</summary>
     private const int MaxStartupPacket = 10_000;
+
+    // The login's cluster pick, until the engine session is opened on it.
+    private ClusterPick? _loginPick;
 
     /// <summary>
     /// SSL/GSS negotiation, the startup packet, authentication and session setup, all under the
@@ -135,6 +139,7 @@ internal sealed partial class PgSession
 
         RouteTable routes = RouteTable.For(_config);
         string? startupTags = BuildRouteRequest(packet, applicationName, keepProperties: routes.RuleCount > 0);
+        StartAudit();
         IEngine? engine = null;
         GroupConfig? group = null;
         if (routes.RuleCount == 0)
@@ -156,14 +161,20 @@ internal sealed partial class PgSession
 
             if (group is not null)
             {
-                (engine, bool isPostgres) = PickForLogin(group);
-                if (!isPostgres)
+                engine = await PickForLoginAsync(group).ConfigureAwait(false);
+                if (engine is null)
+                {
+                    return false;
+                }
+
+                if (engine is not PostgresEngine)
                 {
                     // Statement-independent, but the Arrow path: route per statement all the same (cheap, and
                     // SET application_name / edge.tags keep working).
                     group = null;
                     engine = null;
-                    _router = new SessionRouter(_configs, _route, _engines, _balancer);
+                    AbandonLoginPick();
+                    _router = new SessionRouter(_configs, _route, _engines, _picker);
                 }
             }
         }
@@ -175,7 +186,9 @@ internal sealed partial class PgSession
 
         if (engine is PostgresEngine postgres && group is not null)
         {
-            // Same protocol on both sides: frames are forwarded (PgSession.Passthrough.cs).
+            // Same protocol on both sides: frames are forwarded (PgSession.Passthrough.cs). A half-open trial goes
+            // back: the passthrough's first borrow checks the cluster again and reports that outcome.
+            AbandonLoginPick();
             return await StartPassthroughAsync(postgres, group, packet, cancellationToken).ConfigureAwait(false);
         }
 
@@ -204,7 +217,7 @@ internal sealed partial class PgSession
         OnParametersReset();
 
         // With per-statement routing, engine sessions open on first use (PgSession.Routing.cs).
-        if (_router is null && !await OpenEngineSessionAsync(engine!, applicationName, cancellationToken).ConfigureAwait(false))
+        if (_router is null && !await OpenEngineSessionAsync(group!, applicationName, cancellationToken).ConfigureAwait(false))
         {
             return false;
         }
@@ -415,30 +428,78 @@ internal sealed partial class PgSession
     private async ValueTask<(IEngine? Engine, GroupConfig? Group)> ResolveEngineAsync()
     {
         RouteDecision route = DatabaseRouter.Route(_config, _database);
+        _loginDecision = route;
         if (route.Group is null)
         {
             await TrySendFatalAsync(SqlStates.InvalidCatalogName, route.Reason).ConfigureAwait(false);
             return (null, null);
         }
 
-        _clusterName = _balancer.Pick(route.Group);
+        IEngine? engine = await PickForLoginAsync(route.Group).ConfigureAwait(false);
+        return engine is null ? (null, null) : (engine, route.Group);
+    }
+
+    /// <summary>
+    /// Picks the login group's cluster (kept in <see cref="_loginPick"/> for the engine session); null after a
+    /// FATAL when no member is eligible (08006 with every member's state) or the cluster is not running.
+    /// </summary>
+    private async ValueTask<IEngine?> PickForLoginAsync(GroupConfig group)
+    {
+        ClusterPick pick = _picker.Pick(group);
+        if (!pick.Found)
+        {
+            Log.Warn(EventId.SessionRejected, $"rejecting '{_user}' from {_transport.RemoteEndPoint}: {pick.Reason}");
+            await TrySendFatalAsync(SqlStates.ConnectionFailure, pick.Reason!).ConfigureAwait(false);
+            return null;
+        }
+
+        _clusterName = pick.Cluster!;
         IEngine? engine = _engines.Find(_clusterName);
         if (engine is null)
         {
-            await TrySendFatalAsync(SqlStates.CannotConnectNow, $"cluster '{_clusterName}' of group '{route.Group.Name}' is not running").ConfigureAwait(false);
-            return (null, null);
+            if (pick.IsTrial)
+            {
+                pick.Health!.AbandonTrial();
+            }
+
+            await TrySendFatalAsync(SqlStates.CannotConnectNow, $"cluster '{_clusterName}' of group '{group.Name}' is not running").ConfigureAwait(false);
+            return null;
         }
 
-        return (engine, route.Group);
+        _loginPick = pick;
+        return engine;
     }
 
-    private async ValueTask<bool> OpenEngineSessionAsync(IEngine engine, string applicationName, CancellationToken cancellationToken)
+    /// <summary>The login pick is not used after all: a half-open trial it holds goes back at once.</summary>
+    private void AbandonLoginPick()
     {
+        if (_loginPick is { IsTrial: true } trial)
+        {
+            trial.Health!.AbandonTrial();
+        }
+
+        _loginPick = null;
+    }
+
+    /// <summary>The Arrow path's engine session at login: on the picked cluster, or once on another member when it cannot connect.</summary>
+    private async ValueTask<bool> OpenEngineSessionAsync(GroupConfig group, string applicationName, CancellationToken cancellationToken)
+    {
+        ClusterPick? picked = _loginPick;
+        _loginPick = null;
         try
         {
-            _engine = await engine.OpenSessionAsync(new EngineSessionOptions(_user, _database, applicationName), cancellationToken).ConfigureAwait(false);
-            _engineDialect = engine.Dialect;
+            OpenedCluster opened = await ClusterFailover.OpenAsync(
+                _picker, _engines, group, new EngineSessionOptions(_user, _database, applicationName), cancellationToken, picked).ConfigureAwait(false);
+            _engine = opened.Session;
+            _engineDialect = opened.Engine.Dialect;
+            _clusterName = opened.Cluster;
             return true;
+        }
+        catch (EngineException ex) when (ClusterFailover.IsNoCluster(ex))
+        {
+            Log.Warn(EventId.SessionFailed, $"opening a session for '{_user}' failed: {ex.Message}");
+            await TrySendFatalAsync(SqlStates.ConnectionFailure, ex.Message).ConfigureAwait(false);
+            return false;
         }
         catch (EngineException ex)
         {

@@ -5,7 +5,7 @@ using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Diagnostics;
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Protocols.Postgres;
-using LakeOps.Edge.Routing;
+using LakeOps.Edge.Routing.Balancing;
 
 namespace LakeOps.Edge.Frontends.Postgres;
 
@@ -23,7 +23,7 @@ internal sealed partial class PgSession
     // The live store: per-statement routing reads the current snapshot's routes.
     private readonly ConfigStore _configs;
     private readonly IEngineProvider _engines;
-    private readonly GroupBalancer _balancer;
+    private readonly ClusterPicker _picker;
     private readonly PgSessionRegistry _registry;
     private readonly X509Certificate2? _certificate;
     private readonly bool _overConnectionLimit;
@@ -45,7 +45,7 @@ internal sealed partial class PgSession
         EdgeConfig config,
         ConfigStore configs,
         IEngineProvider engines,
-        GroupBalancer balancer,
+        ClusterPicker picker,
         PgSessionRegistry registry,
         X509Certificate2? certificate,
         bool overConnectionLimit)
@@ -55,7 +55,7 @@ internal sealed partial class PgSession
         _config = config;
         _configs = configs;
         _engines = engines;
-        _balancer = balancer;
+        _picker = picker;
         _registry = registry;
         _certificate = certificate;
         _overConnectionLimit = overConnectionLimit;
@@ -102,6 +102,7 @@ internal sealed partial class PgSession
         if (_statementRunning)
         {
             _engine?.Cancel();
+            CancelAdmittedWork();
         }
     }
 
@@ -240,6 +241,7 @@ internal sealed partial class PgSession
     private async ValueTask ReleaseAsync()
     {
         await CloseAllStatementsAsync().ConfigureAwait(false);
+        await ReleaseAdmissionAsync().ConfigureAwait(false);
         if (_processId != 0)
         {
             _registry.Unregister(_processId);

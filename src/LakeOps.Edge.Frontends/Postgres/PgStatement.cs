@@ -64,6 +64,9 @@ internal sealed record PgStatement : IDisposable
     /// <summary>The engine session (group) the statement was routed to; null without per-statement routing.</summary>
     public LakeOps.Edge.Frontends.Routing.GroupEngine? Target { get; init; }
 
+    /// <summary>The routing decision behind <see cref="Target"/> (or the session's login decision), for the audit record.</summary>
+    public LakeOps.Edge.Routing.RouteDecision Decision { get; init; }
+
     public void Dispose() => Prepared?.Dispose();
 }
 

@@ -54,4 +54,24 @@ internal static class ExplainRouteResult
 
         return select.ToString();
     }
+
+    /// <summary>
+    /// The same row as a MySQL SELECT of literals, for MySQL passthrough sessions. Values travel as
+    /// <c>_utf8mb4 X'..'</c> hex literals: they mean the same text whatever the server's
+    /// NO_BACKSLASH_ESCAPES and ANSI_QUOTES modes say about quotes and backslashes.
+    /// </summary>
+    public static string AsMySqlSelect(RecordBatch row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        var select = new System.Text.StringBuilder("SELECT ");
+        for (int i = 0; i < row.ColumnCount; i++)
+        {
+            string value = ((StringArray)row.Column(i)).GetString(0) ?? "";
+            select.Append(i == 0 ? "_utf8mb4 X'" : ", _utf8mb4 X'")
+                .Append(Convert.ToHexString(System.Text.Encoding.UTF8.GetBytes(value)))
+                .Append("' AS `").Append(row.Schema.GetFieldByIndex(i).Name.Replace("`", "``", StringComparison.Ordinal)).Append('`');
+        }
+
+        return select.ToString();
+    }
 }

@@ -17,6 +17,57 @@ internal static class RouteAttributes
         return value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     }
 
+    /// <summary>
+    /// The schema routing uses for a PostgreSQL search_path value (as SET or SHOW spell it, e.g.
+    /// <c>sales, public</c> or <c>"$user", public</c>): its first element, unquoted; <c>"$user"</c> is
+    /// skipped (whether the user's schema exists is the server's business). "public" when nothing is left.
+    /// </summary>
+    public static string FirstSchema(string? searchPath)
+    {
+        ReadOnlySpan<char> rest = (searchPath ?? "").AsSpan();
+        while (true)
+        {
+            rest = rest.TrimStart();
+            if (rest.IsEmpty)
+            {
+                return "public";
+            }
+
+            string element;
+            if (rest[0] == '"')
+            {
+                // A quoted name: "" inside is one quote; keep its case.
+                var name = new System.Text.StringBuilder();
+                int i = 1;
+                while (i < rest.Length && !(rest[i] == '"' && (i + 1 == rest.Length || rest[i + 1] != '"')))
+                {
+                    name.Append(rest[i]);
+                    i += rest[i] == '"' ? 2 : 1;
+                }
+
+                element = name.ToString();
+                rest = i < rest.Length ? rest[(i + 1)..] : [];
+            }
+            else
+            {
+                int comma = rest.IndexOf(',');
+                element = (comma < 0 ? rest : rest[..comma]).Trim().ToString().ToLowerInvariant();
+                rest = comma < 0 ? [] : rest[comma..];
+            }
+
+            rest = rest.TrimStart();
+            if (!rest.IsEmpty && rest[0] == ',')
+            {
+                rest = rest[1..];
+            }
+
+            if (element.Length > 0 && element != "$user")
+            {
+                return element;
+            }
+        }
+    }
+
     /// <summary>The user's roles from <c>users.NAME.roles</c> (none for unknown users).</summary>
     public static IReadOnlyList<string> RolesOf(EdgeConfig config, string user) =>
         config.Users.TryGetValue(user, out UserConfig? account) ? account.Roles : [];
@@ -108,6 +159,49 @@ internal static class RouteAttributes
 
         value = inner.ToString();
         return true;
+    }
+
+    /// <summary>
+    /// A cheap filter for passthrough hot paths, on the statement's UTF-8 bytes: true when the text may be
+    /// <c>EXPLAIN ROUTE ...</c> (the words EXPLAIN and ROUTE first, after whitespace and comments). Allocates
+    /// nothing; <see cref="TryParseExplainRoute"/> decides.
+    /// </summary>
+    public static bool MayBeExplainRoute(ReadOnlySpan<byte> sql)
+    {
+        sql = SkipSpaceAndComments(sql);
+        if (!StartsWithWord(sql, "EXPLAIN"u8))
+        {
+            return false;
+        }
+
+        return StartsWithWord(SkipSpaceAndComments(sql[7..]), "ROUTE"u8);
+    }
+
+    private static bool StartsWithWord(ReadOnlySpan<byte> text, ReadOnlySpan<byte> word) =>
+        text.Length >= word.Length && System.Text.Ascii.EqualsIgnoreCase(text[..word.Length], word)
+        && (text.Length == word.Length || !(char.IsAsciiLetterOrDigit((char)text[word.Length]) || text[word.Length] == '_'));
+
+    private static ReadOnlySpan<byte> SkipSpaceAndComments(ReadOnlySpan<byte> text)
+    {
+        while (true)
+        {
+            int start = text.IndexOfAnyExcept(" \t\r\n\f"u8);
+            text = start < 0 ? [] : text[start..];
+            if (text.StartsWith("--"u8) || text.StartsWith("#"u8))
+            {
+                int end = text.IndexOf((byte)'\n');
+                text = end < 0 ? [] : text[(end + 1)..];
+            }
+            else if (text.StartsWith("/*"u8))
+            {
+                int end = text.IndexOf("*/"u8);
+                text = end < 0 ? [] : text[(end + 2)..];
+            }
+            else
+            {
+                return text;
+            }
+        }
     }
 
     private static bool StartsWithWord(ReadOnlySpan<char> text, string word) =>

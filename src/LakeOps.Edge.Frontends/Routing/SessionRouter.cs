@@ -2,6 +2,8 @@ using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Diagnostics;
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Routing;
+using LakeOps.Edge.Routing.Balancing;
+using LakeOps.Edge.Routing.Health;
 
 namespace LakeOps.Edge.Frontends.Routing;
 
@@ -23,22 +25,26 @@ internal sealed class GroupEngine(GroupConfig group, string cluster, IEngine eng
 /// Per-statement routing for one client session (PostgreSQL or MySQL front door, Arrow path): the
 /// session's <see cref="RouteRequest"/>, the current config snapshot's <see cref="RouteTable"/> (read
 /// per statement, so a reload's routes apply to the next statement of every session), and one engine
-/// session per group, opened on first use (cluster picked by the <see cref="GroupBalancer"/>) and
-/// closed with the client session. Not thread-safe: one session, one statement at a time.
+/// session per group, opened on first use (cluster picked by the <see cref="ClusterPicker"/> among the
+/// group's eligible members, with one retry elsewhere when opening fails to connect) and closed with the
+/// client session. Not thread-safe: one session, one statement at a time.
 /// </summary>
 internal sealed class SessionRouter : IAsyncDisposable
 {
     private readonly ConfigStore _configs;
     private readonly IEngineProvider _engines;
-    private readonly GroupBalancer _balancer;
+    private readonly ClusterPicker _picker;
     private readonly List<GroupEngine> _open = [];
 
-    public SessionRouter(ConfigStore configs, RouteRequest request, IEngineProvider engines, GroupBalancer balancer)
+    // Sessions on clusters the router moved away from (statements prepared there may still use them).
+    private readonly List<GroupEngine> _retired = [];
+
+    public SessionRouter(ConfigStore configs, RouteRequest request, IEngineProvider engines, ClusterPicker picker)
     {
         _configs = configs;
         Request = request;
         _engines = engines;
-        _balancer = balancer;
+        _picker = picker;
     }
 
     /// <summary>The routes of the current snapshot (compiled once per snapshot, then a cache lookup).</summary>
@@ -73,20 +79,54 @@ internal sealed class SessionRouter : IAsyncDisposable
     /// <summary>The session's engine on <paramref name="group"/>, opened now if needed (Opened then true).</summary>
     public async ValueTask<(GroupEngine Engine, bool Opened)> GetAsync(GroupConfig group, EngineSessionOptions options, CancellationToken cancellationToken)
     {
+        GroupEngine? previous = null;
         foreach (GroupEngine open in _open)
         {
             if (ReferenceEquals(open.Group, group) || open.Group.Name == group.Name)
             {
-                return (open, false);
+                if (!_picker.Registry.TryGet(open.Cluster, out ClusterHealth health) || health.IsClosedAndEnabled)
+                {
+                    return (open, false);
+                }
+
+                // Its cluster went unhealthy or draining: new statements (callers keep a transaction where it is) move.
+                previous = open;
+                break;
             }
         }
 
-        string cluster = _balancer.Pick(group);
-        IEngine engine = _engines.Find(cluster)
-            ?? throw new EngineException($"cluster '{cluster}' of group '{group.Name}' is not running", SqlStates.CannotConnectNow);
-        IEngineSession session = await engine.OpenSessionAsync(options, cancellationToken).ConfigureAwait(false);
-        var opened = new GroupEngine(group, cluster, engine, session);
+        if (previous is not null)
+        {
+            return await ReplaceAsync(previous, group, options, cancellationToken).ConfigureAwait(false);
+        }
+
+        OpenedCluster cluster = await ClusterFailover.OpenAsync(_picker, _engines, group, options, cancellationToken).ConfigureAwait(false);
+        var opened = new GroupEngine(group, cluster.Cluster, cluster.Engine, cluster.Session);
         _open.Add(opened);
+        return (opened, true);
+    }
+
+    /// <summary>
+    /// Opens a session on another eligible member in place of <paramref name="previous"/>; the old session stays
+    /// open (statements prepared on it still use it) until the router is disposed. Keeps the old one when no other
+    /// member can take it, so the statement fails (or succeeds) where it is.
+    /// </summary>
+    private async ValueTask<(GroupEngine Engine, bool Opened)> ReplaceAsync(GroupEngine previous, GroupConfig group, EngineSessionOptions options, CancellationToken cancellationToken)
+    {
+        OpenedCluster cluster;
+        try
+        {
+            cluster = await ClusterFailover.OpenAsync(_picker, _engines, group, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (EngineException)
+        {
+            return (previous, false);
+        }
+
+        Log.Info(EventId.StatementRouted, $"{Request.Protocol} session of '{Request.User}' leaves cluster '{previous.Cluster}' of group '{group.Name}' for '{cluster.Cluster}'");
+        var opened = new GroupEngine(group, cluster.Cluster, cluster.Engine, cluster.Session);
+        _open[_open.IndexOf(previous)] = opened;
+        _retired.Add(previous);
         return (opened, true);
     }
 
@@ -100,6 +140,8 @@ internal sealed class SessionRouter : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _open.AddRange(_retired);
+        _retired.Clear();
         foreach (GroupEngine open in _open)
         {
             try

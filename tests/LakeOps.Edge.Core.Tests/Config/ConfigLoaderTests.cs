@@ -169,8 +169,8 @@ public class ConfigLoaderTests
             """));
 
         ConfigError error = ErrorAt(errors, "routng");
-        Assert.Equal("unknown key 'routng' (expected one of: server, listeners, users, clusters, groups, routing, routes, fallback)", error.Message);
-        Assert.Equal("routng: unknown key 'routng' (expected one of: server, listeners, users, clusters, groups, routing, routes, fallback) (line 14)", error.ToString());
+        Assert.Equal("unknown key 'routng' (expected one of: server, listeners, users, clusters, groups, routing, routes, fallback, audit)", error.Message);
+        Assert.Equal("routng: unknown key 'routng' (expected one of: server, listeners, users, clusters, groups, routing, routes, fallback, audit) (line 14)", error.ToString());
     }
 
     [Theory]

@@ -42,6 +42,32 @@ public class RouteAttributesTests
     }
 
     [Theory]
+    [InlineData("EXPLAIN ROUTE select 1", true)]
+    [InlineData("  explain\n\troute\nselect 1", true)]
+    [InlineData("/* c */ -- line\n# mysql\nExplain /* x */ Route select 1", true)]
+    [InlineData("EXPLAIN ROUTE", true)]
+    [InlineData("EXPLAIN select 1", false)]
+    [InlineData("EXPLAIN ROUTES select 1", false)]
+    [InlineData("EXPLAINROUTE select 1", false)]
+    [InlineData("select 'EXPLAIN ROUTE'", false)]
+    [InlineData("/* unterminated EXPLAIN ROUTE", false)]
+    [InlineData("", false)]
+    public void The_passthrough_filter_spots_explain_route_in_utf8_without_decoding(string sql, bool expected) =>
+        Assert.Equal(expected, RouteAttributes.MayBeExplainRoute(System.Text.Encoding.UTF8.GetBytes(sql)));
+
+    [Theory]
+    [InlineData("sales", "sales")]
+    [InlineData("Sales, public", "sales")]
+    [InlineData("app,public", "app")]
+    [InlineData("\"$user\", public", "public")]
+    [InlineData("\"My \"\"Schema\", public", "My \"Schema")]
+    [InlineData(" , x", "x")]
+    [InlineData("", "public")]
+    [InlineData(null, "public")]
+    public void The_routing_schema_is_the_first_search_path_element(string? searchPath, string schema) =>
+        Assert.Equal(schema, RouteAttributes.FirstSchema(searchPath));
+
+    [Theory]
     [InlineData("SET @edge_tags = 'etl,nightly'", "etl,nightly")]
     [InlineData("set @EDGE_TAGS:=\"a\";", "a")]
     [InlineData("SET @edge_tags = ''", "")]

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Globalization;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
@@ -8,8 +9,11 @@ using LakeOps.Edge.Core.Diagnostics;
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Engines.MySql;
 using LakeOps.Edge.Engines.Pooling;
+using LakeOps.Edge.Frontends.Admission;
+using LakeOps.Edge.Frontends.Routing;
 using LakeOps.Edge.Protocols.MySql;
 using LakeOps.Edge.Protocols.MySql.Client;
+using LakeOps.Edge.Routing.Health;
 
 namespace LakeOps.Edge.Frontends.MySql.Passthrough;
 
@@ -23,13 +27,23 @@ namespace LakeOps.Edge.Frontends.MySql.Passthrough;
 /// Handles <c>KILL [QUERY|CONNECTION] id</c> against Edge's own connection ids (the front door's session
 /// registry): returns null on success or the ERR to send.
 /// </param>
+/// <param name="ExplainRoute">
+/// Answers <c>EXPLAIN ROUTE</c>: given the statement text, the SELECT the server runs in its place, or null
+/// when the text is something else.
+/// </param>
+/// <param name="SetEdgeTags">
+/// With routing rules: takes <c>SET @edge_tags = '...'</c> (the tags, null for NULL), which Edge answers
+/// itself (a user variable on the server would pin the session); null without rules.
+/// </param>
 internal sealed record MySqlPassthroughClient(
     MySqlCapabilities Capabilities,
     byte CharacterSet,
     int MaxMessageSize,
     string User,
     TimeSpan StatementTimeout,
-    Func<uint, bool, MySqlErrPacket?> Kill);
+    Func<uint, bool, MySqlErrPacket?> Kill,
+    Func<string, string?>? ExplainRoute = null,
+    Action<string?>? SetEdgeTags = null);
 
 /// <summary>
 /// The same-protocol fast path for a MySQL client on a <see cref="MySqlEngine"/> cluster. After the front door
@@ -52,7 +66,7 @@ internal sealed record MySqlPassthroughClient(
 /// LAST_INSERT_ID(), FOUND_ROWS() and ROW_COUNT() in a separate autocommit statement may read another
 /// connection's value (as with any transaction pooler): the OK packet carries the insert id.</para>
 /// </remarks>
-internal sealed class MySqlPassthrough
+internal sealed partial class MySqlPassthrough
 {
     /// <summary>
     /// ER_CONNECT_TO_FOREIGN_DATA_SOURCE: the engine cannot be reached. A server-range code: client libraries
@@ -188,6 +202,9 @@ internal sealed class MySqlPassthrough
         {
             case MySqlCommand.Quit:
                 return false;
+            case MySqlCommand.Query or MySqlCommand.StmtExecute when Audit is not null:
+                await AuditedAsync(command, writer, output, cancellationToken).ConfigureAwait(false);
+                break;
             case MySqlCommand.Query:
                 await QueryAsync(command, writer, output, cancellationToken).ConfigureAwait(false);
                 break;
@@ -263,9 +280,19 @@ internal sealed class MySqlPassthrough
             return;
         }
 
+        // EXPLAIN ROUTE is Edge's own: the server runs a SELECT of the answer in its place.
+        byte[]? rewritten = ExplainRouteSelect(sql);
+
         // Only statements that change session state are copied (for replay once they succeed).
-        byte[]? stateSql = ChangesState(sql) ? sql.ToArray() : null;
-        if (!_queryAttributes)
+        byte[]? stateSql = rewritten is null && ChangesState(sql) ? sql.ToArray() : null;
+        if (stateSql is not null && _client.SetEdgeTags is { } setTags && RouteAttributes.TryParseEdgeTagsSet(Encoding.UTF8.GetString(sql), out string? tags))
+        {
+            setTags(tags);
+            await ReplyOkAsync(writer, output, command.ReplySequence, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (!_queryAttributes && rewritten is null)
         {
             await ForwardAsync(command, writer, output, MySqlResponseKind.Results, stateSql, null, cancellationToken).ConfigureAwait(false);
             return;
@@ -279,7 +306,7 @@ internal sealed class MySqlPassthrough
         }
 
         Begin(connection);
-        MySqlCommandWriter.WriteText(connection.Writer, MySqlCommand.Query, MySqlCommandPackets.ParseQuery(command.Payload.Span, _client.Capabilities));
+        MySqlCommandWriter.WriteText(connection.Writer, MySqlCommand.Query, rewritten ?? MySqlCommandPackets.ParseQuery(command.Payload.Span, _client.Capabilities));
         byte delta = (byte)(command.Reader.LastSequenceId - (byte)(connection.Writer.SequenceId - 1));
         command.Reader.Release();
         await ExchangeAsync(connection, writer, output, MySqlResponseKind.Results, 0, delta, command.ReplySequence, stateSql, null, cancellationToken).ConfigureAwait(false);
@@ -339,6 +366,7 @@ internal sealed class MySqlPassthrough
         {
             Finish(connection, succeeded: false, stateSql, database);
             _status = MySqlServerStatus.AutoCommit;
+            Health?.ReportFailure(FailureKind.Server, ex.Message);
             if (_relay.InsidePacket)
             {
                 throw new IOException("the server connection was lost in the middle of a packet to the client", ex);
@@ -362,7 +390,8 @@ internal sealed class MySqlPassthrough
     private async ValueTask PrepareAsync(Command command, MySqlPacketWriter writer, PipeWriter output, CancellationToken cancellationToken)
     {
         ReadOnlySpan<byte> text = MySqlCommandPackets.ParsePrepare(command.Payload.Span);
-        string sql = Encoding.UTF8.GetString(text);
+        byte[]? rewritten = ExplainRouteSelect(text);
+        string sql = Encoding.UTF8.GetString(rewritten ?? text);
         byte[]? stateSql = ChangesState(text) ? text.ToArray() : null;
         MySqlServerConnection? connection = await AcquireAsync(writer, output, command.ReplySequence, cancellationToken).ConfigureAwait(false);
         if (connection is null)
@@ -372,13 +401,23 @@ internal sealed class MySqlPassthrough
 
         uint id = NextStatementId();
         Begin(connection);
-        foreach (ReadOnlyMemory<byte> segment in command.Reader.RawFrame)
+        byte delta = 0;
+        if (rewritten is not null)
         {
-            connection.Output.Write(segment.Span);
+            // Prepared as the SELECT of the answer, here and wherever it is executed later.
+            MySqlCommandWriter.WriteText(connection.Writer, MySqlCommand.StmtPrepare, rewritten);
+            delta = (byte)(command.Reader.LastSequenceId - (byte)(connection.Writer.SequenceId - 1));
+        }
+        else
+        {
+            foreach (ReadOnlyMemory<byte> segment in command.Reader.RawFrame)
+            {
+                connection.Output.Write(segment.Span);
+            }
         }
 
         command.Reader.Release();
-        await ExchangeAsync(connection, writer, output, MySqlResponseKind.Prepare, id, 0, command.ReplySequence, null, null, cancellationToken).ConfigureAwait(false);
+        await ExchangeAsync(connection, writer, output, MySqlResponseKind.Prepare, id, delta, command.ReplySequence, null, null, cancellationToken).ConfigureAwait(false);
         if (!_relay.SawError && !connection.IsBroken)
         {
             MySqlPrepareOk prepared = _relay.Prepared;
@@ -576,7 +615,7 @@ internal sealed class MySqlPassthrough
             }
         }
 
-        _engine.Return(connection);
+        ReturnToPool(connection);
     }
 
     /// <summary>The held connection, or a pooled one brought to this session's state; on failure the client gets a 1429/1040 ERR and null.</summary>
@@ -586,6 +625,12 @@ internal sealed class MySqlPassthrough
         try
         {
             return _held is { IsBroken: false } held ? held : await RentAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (EngineException ex) when (StatementAdmission.MySqlErrorCode(ex) is int refused and > 0)
+        {
+            // The group's (or cluster's) admission limit: 1040 when full, 1317 after the queue timeout.
+            await ReplyErrorAsync(writer, output, replySequence, (ushort)refused, MySqlErrorCode.SqlStateOf((ushort)refused), ex.Message, cancellationToken).ConfigureAwait(false);
+            return null;
         }
         catch (EngineException ex)
         {
@@ -603,11 +648,38 @@ internal sealed class MySqlPassthrough
         if (_held is not null)
         {
             // Broken: the pool closes it.
-            _engine.Return(_held);
+            ReturnToPool(_held);
             _held = null;
         }
 
-        MySqlServerConnection connection = await _pool.RentAsync(cancellationToken).ConfigureAwait(false);
+        if (Admission is { IsActive: true })
+        {
+            await AdmitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        MySqlServerConnection connection;
+        long started = Stopwatch.GetTimestamp();
+        try
+        {
+            connection = await _pool.RentAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _lease.Dispose();
+            if (Health is { } failed && ex is EngineException engineError)
+            {
+                ClusterFailover.ReportFailure(failed, trial: false, engineError);
+            }
+
+            throw;
+        }
+
+        // Reported only while the cluster's recent outcomes need it (no shared write in steady state).
+        if (Health is { } health && ClusterFailover.NeedsSuccessReport(health, trial: false))
+        {
+            health.ReportSuccess(Stopwatch.GetElapsedTime(started));
+        }
+
         try
         {
             if (((connection.Capabilities ^ _client.Capabilities) & MySqlEngine.FormatFlagMask) != 0)
@@ -622,7 +694,7 @@ internal sealed class MySqlPassthrough
         }
         catch
         {
-            _engine.Return(connection);
+            ReturnToPool(connection);
             throw;
         }
 
@@ -676,7 +748,7 @@ internal sealed class MySqlPassthrough
         }
 
         _held = null;
-        _engine.Return(connection);
+        ReturnToPool(connection);
     }
 
     /// <summary>Returns the held connection when nothing (transaction, pin, long data) needs it any more.</summary>
@@ -686,7 +758,7 @@ internal sealed class MySqlPassthrough
             && (held.Status & MySqlServerStatus.InTransaction) == 0 && (held.Status & MySqlServerStatus.AutoCommit) != 0)
         {
             _held = null;
-            _engine.Return(held);
+            ReturnToPool(held);
         }
     }
 
@@ -730,6 +802,12 @@ internal sealed class MySqlPassthrough
             _state.RecordSetting("NAMES", Encoding.ASCII.GetBytes("SET NAMES " + names));
         }
     }
+
+    /// <summary>The SELECT that answers an <c>EXPLAIN ROUTE</c> text (UTF-8), or null for any other text (an allocation-free filter first).</summary>
+    private byte[]? ExplainRouteSelect(ReadOnlySpan<byte> sql) =>
+        _client.ExplainRoute is { } explain && RouteAttributes.MayBeExplainRoute(sql) && explain(Encoding.UTF8.GetString(sql)) is { } select
+            ? Encoding.UTF8.GetBytes(select)
+            : null;
 
     /// <summary>True when a statement of the text changes state that transaction pooling must follow.</summary>
     private static bool ChangesState(ReadOnlySpan<byte> sql)
@@ -811,8 +889,9 @@ internal sealed class MySqlPassthrough
         await FlushAsync(output, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async ValueTask ReplyErrorAsync(MySqlPacketWriter writer, PipeWriter output, byte sequence, ushort code, string sqlState, string message, CancellationToken cancellationToken)
+    private async ValueTask ReplyErrorAsync(MySqlPacketWriter writer, PipeWriter output, byte sequence, ushort code, string sqlState, string message, CancellationToken cancellationToken)
     {
+        _replySqlState = sqlState;
         writer.SequenceId = sequence;
         MySqlErrPacket.Write(writer, code, sqlState, message);
         await FlushAsync(output, cancellationToken).ConfigureAwait(false);
@@ -846,6 +925,9 @@ internal sealed class MySqlPassthrough
     private sealed class ClientStatement(string sql, ushort parameterCount, byte[]? stateSql)
     {
         public string Sql { get; } = sql;
+
+        /// <summary>Kind and fingerprint for the audit log, computed at the first audited execution.</summary>
+        public (string Kind, ulong Fingerprint)? Audit { get; set; }
 
         public ushort ParameterCount { get; } = parameterCount;
 

@@ -68,6 +68,23 @@ internal sealed class MySqlResponseRelay
     /// <summary>True when the response held an ERR packet.</summary>
     public bool SawError { get; private set; }
 
+    // For the audit log; one increment per row is all the relay spends on it.
+    private long _streamedRows;
+    private long _affectedRows = -1;
+
+    /// <summary>For the audit log: rows sent plus rows affected (OK packets) since <see cref="ResetAudit"/>; -1 when none was seen.</summary>
+    public long Rows => _affectedRows < 0 && _streamedRows == 0 ? -1 : Math.Max(_affectedRows, 0) + _streamedRows;
+
+    /// <summary>For the audit log: the SQLSTATE of the first ERR since <see cref="ResetAudit"/>.</summary>
+    public string? ErrorSqlState { get; private set; }
+
+    public void ResetAudit()
+    {
+        _streamedRows = 0;
+        _affectedRows = -1;
+        ErrorSqlState = null;
+    }
+
     /// <summary>The server's answer to COM_STMT_PREPARE (valid when <see cref="SawError"/> is false).</summary>
     public MySqlPrepareOk Prepared { get; private set; }
 
@@ -260,6 +277,9 @@ internal sealed class MySqlResponseRelay
     {
         switch (_phase)
         {
+            case Phase.Rows:
+                _streamedRows++;
+                break;
             case Phase.ColumnDefinitions when --_definitions == 0:
                 _phase = _deprecateEof ? Phase.Rows : Phase.ColumnsEof;
                 break;
@@ -287,7 +307,9 @@ internal sealed class MySqlResponseRelay
             case Phase.First:
                 if (first == MySqlPacketHeader.Ok)
                 {
-                    EndOfResult(MySqlOkPacket.Parse(payload, Capabilities).Status);
+                    MySqlOkPacket ok = MySqlOkPacket.Parse(payload, Capabilities);
+                    _affectedRows = Math.Max(_affectedRows, 0) + (long)Math.Min(ok.AffectedRows, long.MaxValue);
+                    EndOfResult(ok.Status);
                 }
                 else if (first == MySqlPacketHeader.Err)
                 {
@@ -299,6 +321,7 @@ internal sealed class MySqlResponseRelay
                 }
                 else
                 {
+                    _affectedRows = Math.Max(_affectedRows, 0);
                     var reader = new MySqlPayloadReader(payload, "column count");
                     _definitions = reader.ReadLengthEncodedInteger("column count");
                     _phase = _definitions > 0 ? Phase.ColumnDefinitions : Phase.Rows;
@@ -383,6 +406,11 @@ internal sealed class MySqlResponseRelay
     {
         SawError = true;
         _phase = Phase.Done;
+        if (ErrorSqlState is null)
+        {
+            // ERR: 0xFF, code (2 bytes), '#', SQLSTATE (5 characters), message.
+            ErrorSqlState = payload.Length >= 9 && payload[3] == '#' ? System.Text.Encoding.ASCII.GetString(payload[4..9]) : "HY000";
+        }
 
         // KILL of the connection, server shutdown, or any SQLSTATE class 08: the server closes the connection next.
         ushort code = payload.Length >= 3 ? BinaryPrimitives.ReadUInt16LittleEndian(payload[1..]) : (ushort)0;

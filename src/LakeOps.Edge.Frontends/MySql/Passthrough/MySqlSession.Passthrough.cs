@@ -1,6 +1,7 @@
 using LakeOps.Edge.Core.Diagnostics;
 using LakeOps.Edge.Engines.MySql;
 using LakeOps.Edge.Frontends.MySql.Passthrough;
+using LakeOps.Edge.Frontends.Routing;
 using LakeOps.Edge.Protocols.MySql;
 
 // A part of MySqlSession kept beside the passthrough it starts (the class's namespace, not the folder's).
@@ -31,8 +32,10 @@ internal sealed partial class MySqlSession
             _listener.Limits.MaxMessageSize,
             _user,
             _group?.StatementTimeout ?? TimeSpan.Zero,
-            KillFromPassthrough);
-        var passthrough = new MySqlPassthrough(engine, client);
+            KillFromPassthrough,
+            ExplainRouteAsSelect,
+            _routeAfterLogin is not null ? tags => _route.Tags = RouteAttributes.SplitTags(tags) : null);
+        var passthrough = new MySqlPassthrough(engine, client) { Audit = PassthroughAudit(), Admission = Admission, Group = _group?.Name ?? "", Health = _picker.Registry.Get(engine.ClusterName) };
 
         // The Arrow-path session is not used from here on.
         await CloseEngineAsync().ConfigureAwait(false);
@@ -60,6 +63,12 @@ internal sealed partial class MySqlSession
 
         return true;
     }
+
+    /// <summary>EXPLAIN ROUTE in a passthrough session: the SELECT the server runs in its place (null for other text).</summary>
+    private string? ExplainRouteAsSelect(string sql) =>
+        RouteAttributes.TryParseExplainRoute(sql, out string statement)
+            ? ExplainRouteResult.AsMySqlSelect(ExplainRouteResult.For(null, _route, _config, statement))
+            : null;
 
     /// <summary>KILL [QUERY | CONNECTION] id sent through the passthrough: Edge's connection ids, the user's own sessions only.</summary>
     private MySqlErrPacket? KillFromPassthrough(uint connectionId, bool connection)

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using LakeOps.Edge.Core.Engines;
+using LakeOps.Edge.Frontends.Routing;
 using LakeOps.Edge.Protocols.Postgres;
 
 namespace LakeOps.Edge.Frontends.Postgres.Passthrough;
@@ -51,19 +52,20 @@ internal sealed class ClientMessageForwarder
     private bool _emulatedEnd;
     private bool _emulatedEnded;
 
-    private readonly string _clusterName;
-
     public ClientMessageForwarder(string clusterName = "")
     {
-        _clusterName = clusterName;
+        ClusterName = clusterName;
         _statementsBySpan = _statements.GetAlternateLookup<ReadOnlySpan<byte>>();
     }
 
     /// <summary>
-    /// Answers <c>EXPLAIN ROUTE</c> in a simple Query: given the query text, the SELECT the server runs in
-    /// its place, or null when the text is something else.
+    /// Answers <c>EXPLAIN ROUTE</c> (simple Query or Parse): given the query text, the SELECT the server runs
+    /// in its place, or null when the text is something else.
     /// </summary>
     public Func<string, string?>? ExplainRoute { get; init; }
+
+    /// <summary>The cluster the session's statements run on (changes when routing moves the session).</summary>
+    public string ClusterName { get; set; }
 
     /// <summary>What the client is owed for the messages of this batch, in order.</summary>
     public ResponseQueue Staged { get; } = new();
@@ -284,7 +286,7 @@ internal sealed class ClientMessageForwarder
         }
 
         ReadOnlySpan<byte> text = Text(Body(frame), "Query");
-        if (ExplainRoute is not null && MayBeExplain(text) && ExplainRoute(Encoding.UTF8.GetString(text)) is { } select)
+        if (ExplainRoute is not null && RouteAttributes.MayBeExplainRoute(text) && ExplainRoute(Encoding.UTF8.GetString(text)) is { } select)
         {
             // EXPLAIN ROUTE is Edge's own: the server runs a SELECT of the answer instead.
             PgFrontendWriter.WriteQuery(_server, select);
@@ -310,18 +312,6 @@ internal sealed class ClientMessageForwarder
         return ClientStep.Continue;
     }
 
-    /// <summary>A cheap filter before decoding the text: the first word starts with E/e, or a comment comes first.</summary>
-    private static bool MayBeExplain(ReadOnlySpan<byte> text)
-    {
-        int i = 0;
-        while (i < text.Length && text[i] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
-        {
-            i++;
-        }
-
-        return i < text.Length && ((text[i] | 0x20) == (byte)'e' || text[i] is (byte)'/' or (byte)'-');
-    }
-
     private ClientStep Parse(in ReadOnlySequence<byte> frame)
     {
         ReadOnlySpan<byte> body = Body(frame);
@@ -329,6 +319,13 @@ internal sealed class ClientMessageForwarder
         ReadOnlySpan<byte> name = body[..nameEnd];
         ReadOnlySpan<byte> key = body[(nameEnd + 1)..];
         int queryEnd = CStringEnd(key, "Parse");
+        if (ExplainRoute is not null && RouteAttributes.MayBeExplainRoute(key[..queryEnd]) && ExplainRoute(Encoding.UTF8.GetString(key[..queryEnd])) is { } select)
+        {
+            // EXPLAIN ROUTE prepared (Npgsql sends everything so): the statement becomes the SELECT of the
+            // answer, so Describe, Bind and Execute work on the server unchanged.
+            return Parse(new ReadOnlySequence<byte>(RewriteParse(name, select, key[(queryEnd + 1)..])));
+        }
+
         if (name.IsEmpty)
         {
             if (_server is null)
@@ -364,7 +361,7 @@ internal sealed class ClientMessageForwarder
         ServerStatement statement = ServerStatementRegistry.GetOrAdd(key);
         if (_server is null)
         {
-            if (!string.Equals(statement.VerifiedOn, _clusterName, StringComparison.Ordinal))
+            if (!string.Equals(statement.VerifiedOn, ClusterName, StringComparison.Ordinal))
             {
                 return ClientStep.NeedServer;
             }
@@ -389,6 +386,21 @@ internal sealed class ClientMessageForwarder
         }
 
         return ClientStep.Continue;
+    }
+
+    /// <summary>A Parse frame for <paramref name="name"/> with <paramref name="sql"/> and the client's parameter types.</summary>
+    private static byte[] RewriteParse(ReadOnlySpan<byte> name, string sql, ReadOnlySpan<byte> parameterTypes)
+    {
+        int sqlLength = Encoding.UTF8.GetByteCount(sql);
+        int total = 5 + name.Length + 1 + sqlLength + 1 + parameterTypes.Length;
+        byte[] frame = new byte[total];
+        frame[0] = PgMessageTypes.Parse;
+        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), total - 1);
+        name.CopyTo(frame.AsSpan(5));
+        int at = 5 + name.Length + 1;
+        Encoding.UTF8.GetBytes(sql, frame.AsSpan(at));
+        parameterTypes.CopyTo(frame.AsSpan(at + sqlLength + 1));
+        return frame;
     }
 
     private ClientStep Bind(in ReadOnlySequence<byte> frame)
@@ -720,6 +732,24 @@ internal sealed class ClientMessageForwarder
     }
 
     private static ReadOnlySpan<byte> Text(ReadOnlySpan<byte> body, string message) => body[..CStringEnd(body, message)];
+
+    /// <summary>The SQL of a Query or Parse frame; empty for other messages.</summary>
+    public ReadOnlySpan<byte> StatementText(byte type, in ReadOnlySequence<byte> frame)
+    {
+        if (type == PgMessageTypes.Query)
+        {
+            return Text(Body(frame), "Query");
+        }
+
+        if (type != PgMessageTypes.Parse)
+        {
+            return [];
+        }
+
+        ReadOnlySpan<byte> body = Body(frame);
+        ReadOnlySpan<byte> key = body[(CStringEnd(body, "Parse") + 1)..];
+        return key[..CStringEnd(key, "Parse")];
+    }
 
     private static int CStringEnd(ReadOnlySpan<byte> body, string message)
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using LakeOps.Edge.Core.Diagnostics;
 using LakeOps.Edge.Engines.Postgres;
+using LakeOps.Edge.Frontends.Admission;
 using LakeOps.Edge.Protocols.Postgres;
 
 namespace LakeOps.Edge.Frontends.Postgres.Passthrough;
@@ -125,6 +126,7 @@ internal sealed partial class PgPassthroughSession
     private async ValueTask ReleaseServerAsync()
     {
         PgServerConnection? server;
+        StatementLease lease;
         bool inFlight;
         bool dirty;
         bool pinned;
@@ -132,17 +134,29 @@ internal sealed partial class PgPassthroughSession
         {
             server = _attached;
             _attached = null;
+            lease = TakeLeaseLocked();
             // Mid-batch (a protocol error ended the session) the connection's writer may hold unsent bytes.
             inFlight = _clientBusy || _pendingSyncs > 0 || _halfBatch || _inbox.Count > 0 || _responses.Pending > 0 || _responses.InFrame;
             dirty = _status != PgTransactionStatus.Idle;
             pinned = _pinned;
         }
 
-        if (server is null)
+        try
         {
-            return;
+            if (server is not null)
+            {
+                await ReturnLastServerAsync(server, inFlight, dirty, pinned).ConfigureAwait(false);
+            }
         }
+        finally
+        {
+            // After the pool has the connection back (or it is closed), so the next admitted borrower finds it.
+            lease.Dispose();
+        }
+    }
 
+    private async ValueTask ReturnLastServerAsync(PgServerConnection server, bool inFlight, bool dirty, bool pinned)
+    {
         if (inFlight || server.IsBroken)
         {
             // Its reply would go nowhere and its state is unknown: stop the statement and close the connection.
@@ -152,7 +166,7 @@ internal sealed partial class PgPassthroughSession
             }
 
             server.MarkBroken();
-            _pool.Return(server);
+            PoolOf(server).Return(server);
             return;
         }
 
@@ -169,7 +183,7 @@ internal sealed partial class PgPassthroughSession
             }
         }
 
-        _pool.Return(server);
+        PoolOf(server).Return(server);
     }
 
     private static async ValueTask CleanUpAsync(PgServerConnection server, bool rollback, bool discard)

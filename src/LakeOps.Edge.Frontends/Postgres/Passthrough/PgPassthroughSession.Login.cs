@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using LakeOps.Edge.Core.Diagnostics;
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Engines.Postgres;
+using LakeOps.Edge.Frontends.Routing;
 using LakeOps.Edge.Protocols.Postgres;
 
 namespace LakeOps.Edge.Frontends.Postgres.Passthrough;
@@ -38,12 +39,16 @@ internal sealed partial class PgPassthroughSession
         EngineException? failure = null;
         try
         {
-            server = await _pool.RentAsync(cancellationToken).ConfigureAwait(false);
+            server = await _engine.Pool.RentAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (EngineException ex)
         {
             failure = ex;
             Log.Warn(EventId.SessionFailed, $"no server connection for the login of '{_user}' on cluster '{ClusterName}': {ex.Message}");
+            if (_picker is not null)
+            {
+                ClusterFailover.ReportFailure(_picker.Registry.Get(ClusterName), false, ex);
+            }
         }
 
         if (server is not null && facts.Current is null)
@@ -67,7 +72,7 @@ internal sealed partial class PgPassthroughSession
             catch (Exception ex) when (IsIoFailure(ex) || ex is OperationCanceledException)
             {
                 server.MarkBroken();
-                _pool.Return(server);
+                PoolOf(server).Return(server);
                 if (ex is OperationCanceledException)
                 {
                     throw;
@@ -76,7 +81,7 @@ internal sealed partial class PgPassthroughSession
                 return new PassthroughLogin(new PgError(PgSeverity.Fatal, SqlStates.ConnectionFailure, $"the server connection of cluster '{ClusterName}' failed during login: {ex.Message}"), []);
             }
 
-            _pool.Return(server);
+            PoolOf(server).Return(server);
             if (refused is not null)
             {
                 return new PassthroughLogin(refused, []);

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using LakeOps.Edge.Core.Diagnostics;
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Engines.Postgres;
+using LakeOps.Edge.Frontends.Admission;
 using LakeOps.Edge.Protocols.Postgres;
 
 namespace LakeOps.Edge.Frontends.Postgres.Passthrough;
@@ -24,6 +25,7 @@ internal sealed partial class PgPassthroughSession
             {
                 PgServerConnection? server;
                 PgServerConnection? release = null;
+                StatementLease lease = default;
                 bool wait = false;
                 bool read;
                 lock (_gate)
@@ -40,6 +42,7 @@ internal sealed partial class PgPassthroughSession
                     {
                         release = server;
                         _attached = null;
+                        lease = TakeLeaseLocked();
                         server = null;
                     }
                     else if (_responses.Pending == 0 && !read)
@@ -52,7 +55,8 @@ internal sealed partial class PgPassthroughSession
 
                 if (release is not null)
                 {
-                    _pool.Return(release);
+                    PoolOf(release).Return(release);
+                    lease.Dispose();
                     continue;
                 }
 
@@ -133,7 +137,8 @@ internal sealed partial class PgPassthroughSession
                 {
                     // Consumed up to the ReadyForQuery; the connection goes back before the client is flushed.
                     server.Input.AdvanceTo(buffer.Start);
-                    _pool.Return(server);
+                    PoolOf(server).Return(server);
+                    _returning.Dispose();
                     ProcessFailedParses();
                     if (!await FlushClientAsync(client).ConfigureAwait(false))
                     {
@@ -260,6 +265,7 @@ internal sealed partial class PgPassthroughSession
             if (CanReleaseLocked())
             {
                 _attached = null;
+                _returning = TakeLeaseLocked();
 
                 // Nothing is owed and no server is attached: the pump will wait for the client next.
                 _pumpWaiting = true;
@@ -314,6 +320,7 @@ internal sealed partial class PgPassthroughSession
         bool inTransaction;
         bool pinned;
         bool half;
+        StatementLease lease;
         while (true)
         {
             lock (_gate)
@@ -328,6 +335,7 @@ internal sealed partial class PgPassthroughSession
                 {
                     PullInboxLocked();
                     _attached = null;
+                    lease = TakeLeaseLocked();
                     inTransaction = _status != PgTransactionStatus.Idle;
                     pinned = _pinned;
                     half = _halfBatch;
@@ -347,7 +355,9 @@ internal sealed partial class PgPassthroughSession
         }
 
         server.MarkBroken();
-        _pool.Return(server);
+        PoolOf(server).Return(server);
+        lease.Dispose();
+        ReportServerLost(server, reason);
         Log.Warn(EventId.SessionFailed, $"session of '{_user}' lost its server connection ({server}): {reason}");
         if (_responses.InFrame)
         {

@@ -5,8 +5,9 @@ using System.Runtime.CompilerServices;
 using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Diagnostics;
 using LakeOps.Edge.Core.Engines;
-using LakeOps.Edge.Engines.Pooling;
 using LakeOps.Edge.Engines.Postgres;
+using LakeOps.Edge.Frontends.Admission;
+using LakeOps.Edge.Frontends.Routing;
 using LakeOps.Edge.Protocols.Postgres;
 
 namespace LakeOps.Edge.Frontends.Postgres.Passthrough;
@@ -39,9 +40,9 @@ internal sealed partial class PgPassthroughSession
 
     private readonly ClientTransport _transport;
     private readonly ListenerConfig _listener;
-    private readonly PostgresEngine _engine;
-    private readonly GroupConfig _group;
-    private readonly ConnectionPool<PgServerConnection> _pool;
+    // Change only when routing moves the session (PgPassthroughSession.Routing.cs), between transactions.
+    private volatile PostgresEngine _engine;
+    private volatile GroupConfig _group;
     private readonly string _user;
 
     // Owned by the client loop.
@@ -90,7 +91,7 @@ internal sealed partial class PgPassthroughSession
     private Task? _pump;
 
     public PgPassthroughSession(ClientTransport transport, ListenerConfig listener, PostgresEngine engine, GroupConfig group, string user,
-        Func<string, string?>? explainRoute = null)
+        Func<string, string?>? explainRoute = null, Func<SessionSettings, string, PassthroughRoute>? reroute = null)
     {
         _transport = transport;
 
@@ -99,8 +100,8 @@ internal sealed partial class PgPassthroughSession
         _listener = listener;
         _engine = engine;
         _group = group;
-        _pool = engine.Pool;
         _user = user;
+        _reroute = reroute;
         _client = new ClientMessageForwarder(engine.ClusterName) { ExplainRoute = explainRoute };
     }
 
@@ -133,12 +134,15 @@ internal sealed partial class PgPassthroughSession
             {
                 await _deadline.DisposeAsync().ConfigureAwait(false);
             }
+
+            _queueWait?.Dispose();
         }
     }
 
     /// <summary>A CancelRequest for this session: cancels what its server connection runs now, if anything.</summary>
     public void Cancel()
     {
+        CancelQueueWait();
         PgServerConnection? server;
         lock (_gate)
         {
@@ -210,10 +214,11 @@ internal sealed partial class PgPassthroughSession
             }
 
             ReadOnlySequence<byte> frame = buffer.Slice(0, length);
+            _audit?.OnClientFrame(type, frame);
             ClientStep step = _client.Process(type, frame);
             if (step == ClientStep.NeedServer)
             {
-                step = await AttachAsync(type).ConfigureAwait(false) ? _client.Process(type, frame) : ClientStep.Continue;
+                step = await AttachAsync(type, frame).ConfigureAwait(false) ? _client.Process(type, frame) : ClientStep.Continue;
             }
 
             buffer = buffer.Slice(length);
@@ -278,18 +283,65 @@ internal sealed partial class PgPassthroughSession
 
     /// <summary>Borrows a server connection for the client's work; false when none could be had (the client got an error).</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> AttachAsync(byte type)
+    private async ValueTask<bool> AttachAsync(byte type, ReadOnlySequence<byte> frame)
     {
-        PgServerConnection server;
-        try
+        if (_reroute is not null && !FollowRoute(type, frame))
         {
-            server = await _pool.RentAsync(CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (EngineException ex)
-        {
-            Log.Warn(EventId.SessionFailed, $"no server connection for '{_user}' on cluster '{ClusterName}': {ex.Message}");
-            _client.Reject(type, ClientMessageForwarder.ErrorFrame(ex.SqlState, ex.Message));
             return false;
+        }
+
+        // Health (PgPassthroughSession.Health.cs): while the session's cluster can take work this is two reads.
+        bool trial = false;
+        string? failure = null;
+        if (_picker is not null && !IsClusterEligible() && !ChooseCluster(null, out trial, out failure))
+        {
+            _client.Reject(type, ClientMessageForwarder.ErrorFrame(SqlStates.ConnectionFailure, failure!));
+            return false;
+        }
+
+        PgServerConnection server;
+        StatementLease lease;
+        bool retried = false;
+        while (true)
+        {
+            lease = default;
+            if (_admission is { IsActive: true })
+            {
+                (bool admitted, lease) = await AdmitAsync(type).ConfigureAwait(false);
+                if (!admitted)
+                {
+                    if (trial)
+                    {
+                        _health?.AbandonTrial();
+                    }
+
+                    return false;
+                }
+            }
+
+            long start = _picker is null ? 0 : Stopwatch.GetTimestamp();
+            try
+            {
+                server = await _engine.Pool.RentAsync(CancellationToken.None).ConfigureAwait(false);
+                OnBorrowed(trial, start, ref lease);
+                break;
+            }
+            catch (EngineException ex)
+            {
+                lease.Dispose();
+                Log.Warn(EventId.SessionFailed, $"no server connection for '{_user}' on cluster '{ClusterName}': {ex.Message}");
+                bool mayRetry = ClusterFailover.ReportFailure(_health, trial, ex);
+
+                // Nothing reached the server or the client yet: one more try on another member of the group.
+                if (mayRetry && !retried && _picker is not null && ChooseCluster(ClusterName, out trial, out failure))
+                {
+                    retried = true;
+                    continue;
+                }
+
+                _client.Reject(type, ClientMessageForwarder.ErrorFrame(ex.SqlState, failure is null ? ex.Message : $"{ex.Message} (no other cluster to retry on: {failure})"));
+                return false;
+            }
         }
 
         // The pool hands out its most recently returned connection first, so this is usually the last one.
@@ -320,6 +372,7 @@ internal sealed partial class PgPassthroughSession
         lock (_gate)
         {
             _attached = server;
+            _lease = lease;
             _status = server.TransactionStatus;
         }
 

@@ -70,6 +70,9 @@ internal sealed class ServerResponseForwarder
     /// <summary>Parses that failed or were skipped; the owner undoes their bookkeeping and clears the list.</summary>
     public List<ParseTicket> FailedParses { get; } = [];
 
+    /// <summary>The session's audit (null when off): told about completions, errors and every ReadyForQuery the client gets.</summary>
+    public PassthroughAudit? Audit { get; set; }
+
     /// <summary>Adds what the client is owed for messages that were just forwarded or answered.</summary>
     public void Enqueue(in PendingResponse item)
     {
@@ -94,6 +97,7 @@ internal sealed class ServerResponseForwarder
             if (item.Kind == ResponseKind.Sync)
             {
                 DroppedSyncPoints++;
+                Audit?.OnDropped();
                 return;
             }
 
@@ -208,9 +212,11 @@ internal sealed class ServerResponseForwarder
                     break;
                 case ResponseKind.SyntheticReady:
                     PgBackendWriter.WriteReadyForQuery(client, head.Status);
+                    Audit?.OnReady();
                     break;
                 case ResponseKind.SyntheticFrame:
                     client.Write(head.Frame);
+                    Audit?.OnEdgeFrame(head.Frame);
                     break;
                 case ResponseKind.CopyEnd:
                     break;
@@ -245,6 +251,12 @@ internal sealed class ServerResponseForwarder
             if (item.IsSyncPoint || item.Kind == ResponseKind.SyntheticReady)
             {
                 PgBackendWriter.WriteReadyForQuery(client, status);
+                if (Audit is { } audit && item.Kind is not (ResponseKind.QuerySwallow or ResponseKind.SyncSwallow))
+                {
+                    // Every request still owed fails with the same error.
+                    audit.OnEdgeFrame(errorFrame);
+                    audit.OnReady();
+                }
             }
             else if (item.Ticket is { } ticket)
             {
@@ -291,6 +303,11 @@ internal sealed class ServerResponseForwarder
                     // gets 08006 (with this text) once the connection is gone, and keeps its session.
                     FatalError = fatal;
                     return Verdict.Swallow;
+                }
+
+                if (Audit is { } audit && !IsSwallowing)
+                {
+                    audit.OnError(frame);
                 }
 
                 return hasHead ? Error(kind) : Verdict.Pass;
@@ -370,6 +387,11 @@ internal sealed class ServerResponseForwarder
         LastHadError = _errorSinceSync;
         LastEndedWithRollback = _endedWithRollback;
         LastSwallowed = item.Kind is ResponseKind.QuerySwallow or ResponseKind.SyncSwallow;
+        if (!LastSwallowed)
+        {
+            Audit?.OnReady();
+        }
+
         _errorSinceSync = false;
         _endedWithRollback = false;
         return LastSwallowed ? Verdict.SwallowAndStop : Verdict.PassAndStop;
@@ -403,6 +425,10 @@ internal sealed class ServerResponseForwarder
         if (item.IsSyncPoint)
         {
             DroppedSyncPoints++;
+            if (item.Kind is ResponseKind.Query or ResponseKind.Sync)
+            {
+                Audit?.OnDropped();
+            }
         }
         else if (item.Ticket is { } ticket)
         {
@@ -426,6 +452,7 @@ internal sealed class ServerResponseForwarder
             {
                 _queue.RemoveAt(i);
                 DroppedSyncPoints++;
+                Audit?.OnDropped();
                 i--;
             }
         }
@@ -435,6 +462,7 @@ internal sealed class ServerResponseForwarder
 
     private void NoteCommand(byte type, in ReadOnlySequence<byte> frame)
     {
+        Audit?.OnCommandComplete(type, frame);
         if (TrackTransactionEnd && type == PgMessageTypes.CommandComplete)
         {
             ReadOnlySequence<byte> tag = frame.Slice(5);

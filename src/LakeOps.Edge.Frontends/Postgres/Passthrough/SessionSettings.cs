@@ -29,6 +29,10 @@ internal sealed class SessionSettings
     private bool _pendingUncertain;
     private volatile string _key;
 
+    // The values SET gave the parameters routing rules look at (application_name, edge.tags, search_path).
+    private Dictionary<string, string>? _routed;
+    private volatile int _routeVersion;
+
     public SessionSettings(string startupSql)
     {
         _startupSql = startupSql;
@@ -37,6 +41,12 @@ internal sealed class SessionSettings
 
     /// <summary>"" when the client expects the server's defaults; otherwise the statements that set its settings.</summary>
     public string Key => _key;
+
+    /// <summary>Changes whenever a SET, RESET or DISCARD ALL that routing may care about takes effect.</summary>
+    public int RouteVersion => _routeVersion;
+
+    /// <summary>The value a SET that took effect gave <paramref name="name"/>; null when unset (the startup value applies).</summary>
+    public string? RoutedValue(string name) => _routed is not null && _routed.TryGetValue(name, out string? value) ? value : null;
 
     /// <summary>True while a transaction holds SETs whose fate (commit or rollback) is not known yet.</summary>
     public bool HasPending => _pending is { Count: > 0 };
@@ -169,15 +179,32 @@ internal sealed class SessionSettings
                 case SettingChangeKind.Set:
                     Remove(change.Name);
                     _sets.Add(new(change.Name, change.Sql));
+                    if (IsRouted(change.Name))
+                    {
+                        (_routed ??= new(StringComparer.Ordinal))[change.Name] = change.Value ?? "";
+                        _routeVersion++;
+                    }
+
                     break;
                 case SettingChangeKind.Unset:
                     // The server resets to its own startup value, not necessarily the client's.
                     Remove(change.Name);
                     unknown = true;
+                    if (IsRouted(change.Name) && _routed is not null && _routed.Remove(change.Name))
+                    {
+                        _routeVersion++;
+                    }
+
                     break;
                 case SettingChangeKind.ResetAll:
                     _sets.Clear();
                     unknown = true;
+                    if (_routed is { Count: > 0 })
+                    {
+                        _routed.Clear();
+                        _routeVersion++;
+                    }
+
                     break;
             }
         }
@@ -196,6 +223,8 @@ internal sealed class SessionSettings
         _key = builder.ToString();
         return unknown ? null : _key;
     }
+
+    private static bool IsRouted(string name) => name is "application_name" or "edge.tags" or "search_path";
 
     private void Remove(string name)
     {

@@ -15,8 +15,8 @@ internal enum SettingChangeKind : byte
     ResetAll,
 }
 
-/// <summary>One change to the session's settings; <see cref="Name"/> keys it, <see cref="Sql"/> replays it.</summary>
-internal readonly record struct SettingChange(SettingChangeKind Kind, string Name, string Sql = "");
+/// <summary>One change to the session's settings; <see cref="Name"/> keys it, <see cref="Sql"/> replays it, <see cref="Value"/> is what it sets.</summary>
+internal readonly record struct SettingChange(SettingChangeKind Kind, string Name, string Sql = "", string? Value = null);
 
 /// <summary>
 /// What running a statement does beyond its result: pins the server connection to the client (temp
@@ -135,7 +135,7 @@ internal sealed class StatementEffects
         {
             if (!isLocal)
             {
-                (_changes ??= []).Add(value is null ? new SettingChange(SettingChangeKind.Unset, name) : new SettingChange(SettingChangeKind.Set, name, statement));
+                (_changes ??= []).Add(value is null ? new SettingChange(SettingChangeKind.Unset, name) : new SettingChange(SettingChangeKind.Set, name, statement, value));
             }
 
             return;

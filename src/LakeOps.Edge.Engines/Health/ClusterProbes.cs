@@ -1,0 +1,29 @@
+using LakeOps.Edge.Core.Engines;
+using LakeOps.Edge.Engines.MySql;
+using LakeOps.Edge.Engines.Postgres;
+using LakeOps.Edge.Protocols.MySql;
+using LakeOps.Edge.Routing.Health;
+
+namespace LakeOps.Edge.Engines.Health;
+
+/// <summary>
+/// The active health probe of each engine kind, for <see cref="HealthMonitor"/>: PostgreSQL an empty query
+/// (the cheapest round trip, as <c>SELECT 1</c>), MySQL COM_PING, each over a short connection of its own,
+/// outside the pool, so a busy pool never makes a healthy cluster look dead. In-process engines (DuckDB) are not
+/// probed.
+/// </summary>
+public static class ClusterProbes
+{
+    /// <summary>The probe for <paramref name="engine"/>, or null when the engine kind is not probed.</summary>
+    public static IClusterProbe? Create(IEngine? engine) => engine switch
+    {
+        PostgresEngine postgres => new ConnectionProbe<PgServerConnection>(
+            postgres.ClusterName,
+            cancellationToken => PgServerConnection.ConnectAsync(
+                postgres.ClusterName, postgres.Cluster.Remote!, PostgresEngine.StartupParameters, postgres.Cluster.Pool.ConnectTimeout, cancellationToken)),
+        MySqlEngine mysql => new ConnectionProbe<MySqlServerConnection>(
+            mysql.ClusterName,
+            cancellationToken => mysql.ConnectAsync(new MySqlConnectOptions(mysql.ClusterName, mysql.Remote, MySqlCapabilities.None), cancellationToken)),
+        _ => null,
+    };
+}

@@ -1,0 +1,87 @@
+using LakeOps.Edge.Core.Config;
+using LakeOps.Edge.Core.Engines;
+using LakeOps.Edge.Frontends.Admission;
+using LakeOps.Edge.Frontends.Routing;
+using LakeOps.Edge.Protocols.MySql;
+using LakeOps.Edge.Routing.Admission;
+using LakeOps.Edge.Sql;
+
+namespace LakeOps.Edge.Frontends.MySql;
+
+/// <summary>
+/// Admission on the MySQL Arrow path: an engine statement (not BEGIN/COMMIT/ROLLBACK, not the statements Edge
+/// answers itself) takes a slot on its group and cluster before it runs and keeps it until its result has been
+/// written. With overflow spill, a query (SELECT, WITH, VALUES, EXPLAIN) of COM_QUERY outside a transaction that
+/// finds its group full runs on the spill group's engine (the SQL is sent as is, as on the group's own engine);
+/// prepared statements, writes and statements inside a transaction wait in the group's queue instead.
+/// Refusals are ERR 1040 (08004) when full and 1317 (70100) after the queue timeout, with the gate's text.
+/// </summary>
+internal sealed partial class MySqlSession
+{
+    // Engine sessions opened for spilled statements when the session has no router of its own.
+    private SessionRouter? _spillRouter;
+
+    // The engine a spilled statement runs on now (KILL QUERY and timeouts act on it too).
+    private volatile IEngineSession? _spilledEngine;
+
+    /// <summary>The process's admission gates (null: none).</summary>
+    public AdmissionGates? Admission { get; init; }
+
+    /// <summary>
+    /// The slots for the statement about to run on the current engine, and the spill group's engine session when
+    /// it must run there instead. False after the ERR was written. <paramref name="sql"/> is null for prepared
+    /// statements (they never spill).
+    /// </summary>
+    private async ValueTask<(bool Admitted, StatementLease Lease, IEngineSession? SpillTo)> AdmitStatementAsync(string? sql)
+    {
+        if (Admission is not { IsActive: true } gates)
+        {
+            return (true, default, null);
+        }
+
+        string group = _active?.Group.Name ?? _group?.Name ?? "";
+        bool inTransaction = (_status & MySqlServerStatus.InTransaction) != 0 || (_status & MySqlServerStatus.AutoCommit) == 0;
+        SpillPolicy spill = sql is not null && !inTransaction && StatementClassifier.Classify(sql).Kind is StatementKind.Select or StatementKind.With or StatementKind.Values or StatementKind.Explain
+            ? SpillPolicy.MaySpill
+            : SpillPolicy.Stay;
+        try
+        {
+            AdmissionDecision decision = await StatementAdmission.AdmitAsync(gates, group, _clusterName, spill, CancellationToken.None).ConfigureAwait(false);
+            if (decision.SpillGroup is not { } spillGroup)
+            {
+                return (true, decision.Lease, null);
+            }
+
+            GroupEngine target = await SpillTargetAsync(group, spillGroup).ConfigureAwait(false);
+            StatementLease lease = await StatementAdmission.AdmitSpilledAsync(gates, target.Group.Name, target.Cluster, CancellationToken.None).ConfigureAwait(false);
+            return (true, lease, target.Session);
+        }
+        catch (EngineException ex)
+        {
+            WriteError(MySqlErrorMapping.FromEngine(ex, timedOut: false));
+            return (false, default, null);
+        }
+    }
+
+    /// <summary>The session's engine session on the spill group (opened on first use).</summary>
+    private async ValueTask<GroupEngine> SpillTargetAsync(string group, string spillGroup)
+    {
+        if (!_configs.Current.Groups.TryGetValue(spillGroup, out GroupConfig? target))
+        {
+            throw new EngineException($"group '{group}' is full and its spill group '{spillGroup}' is not configured", SqlStates.TooManyConnections);
+        }
+
+        SessionRouter router = _router ?? (_spillRouter ??= new SessionRouter(_configs, _route, _engines, _picker));
+        (GroupEngine engine, _) = await router.GetAsync(target, new EngineSessionOptions(_user, _database ?? target.Name, _applicationName), CancellationToken.None).ConfigureAwait(false);
+        return engine;
+    }
+
+    private async ValueTask ReleaseSpillRouterAsync()
+    {
+        if (_spillRouter is not null)
+        {
+            await _spillRouter.DisposeAsync().ConfigureAwait(false);
+            _spillRouter = null;
+        }
+    }
+}
