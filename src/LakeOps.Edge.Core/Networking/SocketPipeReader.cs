@@ -80,7 +80,7 @@ public sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult>
 
         try
         {
-            if (Receive(cancellationToken, out result))
+            if (Receive(cancellationToken, newRead: true, out result))
             {
                 return new ValueTask<ReadResult>(result);
             }
@@ -98,7 +98,13 @@ public sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult>
     /// through <see cref="_pending"/> when the socket completes). An idle reader first waits for data
     /// without a buffer, and rents one only when data is there.
     /// </summary>
-    private bool Receive(CancellationToken cancellationToken, out ReadResult result)
+    /// <param name="cancellationToken">The read's token.</param>
+    /// <param name="newRead">
+    /// True when a caller starts a read (the completion source is reset for it); false when a completion
+    /// continues the same read, whose caller already holds the source's current version.
+    /// </param>
+    /// <param name="result">The read result when ready.</param>
+    private bool Receive(CancellationToken cancellationToken, bool newRead, out ReadResult result)
     {
         while (true)
         {
@@ -117,7 +123,12 @@ public sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult>
 
             if (!receiving.IsCompleted)
             {
-                _pending.Reset();
+                // Reset once per read: resetting again would orphan the continuation the caller registered.
+                if (newRead)
+                {
+                    _pending.Reset();
+                }
+
                 _cancellationToken = cancellationToken;
                 _receiving = receiving;
                 receiving.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onReceived);
@@ -171,7 +182,7 @@ public sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult>
         _receiving = default;
         try
         {
-            if (Received(receiving.GetAwaiter().GetResult(), out ReadResult result) || Receive(_cancellationToken, out result))
+            if (Received(receiving.GetAwaiter().GetResult(), out ReadResult result) || Receive(_cancellationToken, newRead: false, out result))
             {
                 _pending.SetResult(result);
             }

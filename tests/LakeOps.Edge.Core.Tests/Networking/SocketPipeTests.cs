@@ -173,6 +173,35 @@ public sealed class SocketPipeTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_stale_readiness_edge_with_no_data_keeps_the_read_waiting_for_the_real_data(bool inline)
+    {
+        (Socket peer, PolledSocket polled) = await PairAsync(inline);
+        using (peer)
+        using (polled)
+        {
+            var reader = new SocketPipeReader(polled, 1024);
+
+            // A first message drains the socket (a short read): the next read waits for data without a buffer.
+            await peer.SendAsync("first"u8.ToArray());
+            ReadResult first = await reader.ReadAsync().AsTask().WaitAsync(Patience);
+            reader.AdvanceTo(first.Buffer.End);
+            ValueTask<ReadResult> waiting = reader.ReadAsync();
+            Assert.False(waiting.IsCompleted);
+            Assert.False(reader.HoldsBuffer);
+
+            // An edge reported for bytes an earlier recv already took: the wait ends, the recv finds nothing,
+            // and the same read must go on waiting (its caller's continuation must survive).
+            polled.OnEvents(LinuxSockets.EPOLLIN);
+            await peer.SendAsync("late"u8.ToArray());
+            ReadResult read = await waiting.AsTask().WaitAsync(Patience);
+            Assert.Equal("late"u8.ToArray(), read.Buffer.ToArray());
+            reader.AdvanceTo(read.Buffer.End);
+        }
+    }
+
     [Fact]
     public async Task CancelPendingRead_ends_a_waiting_read_or_the_next_one_as_canceled()
     {

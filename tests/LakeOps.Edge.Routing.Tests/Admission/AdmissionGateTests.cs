@@ -7,8 +7,8 @@ public class AdmissionGateTests
 {
     private static readonly TimeSpan Timeout5s = TimeSpan.FromSeconds(5);
 
-    private static AdmissionGate Gate(int maxRunning, int maxQueued, FakeTime? time = null, TimeSpan? timeout = null) =>
-        new(AdmissionScope.Group, "dash", maxRunning, maxQueued, timeout ?? Timeout5s, time ?? new FakeTime());
+    private static AdmissionGate Gate(int maxRunning, int maxQueued, ManualClock? time = null, TimeSpan? timeout = null) =>
+        new(AdmissionScope.Group, "dash", maxRunning, maxQueued, timeout ?? Timeout5s, time ?? new ManualClock());
 
     /// <summary>Admits on the fast path (completed synchronously) and returns the ticket.</summary>
     private static AdmissionTicket AdmitNow(AdmissionGate gate)
@@ -80,7 +80,7 @@ public class AdmissionGateTests
     [Fact]
     public void With_no_queue_a_full_gate_rejects_at_once()
     {
-        var gate = new AdmissionGate(AdmissionScope.Cluster, "pg1", 1, 0, Timeout5s, new FakeTime());
+        var gate = new AdmissionGate(AdmissionScope.Cluster, "pg1", 1, 0, Timeout5s, new ManualClock());
         AdmissionTicket a = AdmitNow(gate);
 
         AdmissionResult rejected = Finished(gate.AdmitAsync());
@@ -230,7 +230,7 @@ public class AdmissionGateTests
     [Fact]
     public void A_waiter_times_out_after_the_queue_timeout_and_leaves_at_once()
     {
-        var time = new FakeTime();
+        var time = new ManualClock();
         AdmissionGate gate = Gate(maxRunning: 1, maxQueued: 1, time);
         AdmissionTicket running = AdmitNow(gate);
         ValueTask<AdmissionResult> waiter = gate.AdmitAsync();
@@ -247,7 +247,7 @@ public class AdmissionGateTests
         Assert.Equal("waited 5.0 s in the queue of group 'dash'", result.ErrorMessage());
         Assert.Equal("57014", result.SqlState);
         Assert.Equal(0, gate.Queued);
-        Assert.Equal(0, time.ActiveTimers);
+        Assert.Equal(0, time.PendingTimers);
 
         ValueTask<AdmissionResult> next = gate.AdmitAsync();
         Assert.False(next.IsCompleted);
@@ -261,14 +261,14 @@ public class AdmissionGateTests
     [Fact]
     public void A_timer_that_fires_early_is_rearmed_for_the_rest_of_the_timeout()
     {
-        var time = new FakeTime { FireEarly = TimeSpan.FromMilliseconds(1) };
+        var time = new ManualClock { FireEarly = TimeSpan.FromMilliseconds(1) };
         AdmissionGate gate = Gate(maxRunning: 1, maxQueued: 1, time);
         AdmissionTicket running = AdmitNow(gate);
         ValueTask<AdmissionResult> waiter = gate.AdmitAsync();
 
         time.Advance(TimeSpan.FromMilliseconds(4999));
         Assert.False(waiter.IsCompleted);
-        Assert.Equal(1, time.ActiveTimers);
+        Assert.Equal(1, time.PendingTimers);
 
         time.Advance(TimeSpan.FromMilliseconds(1));
         AdmissionResult result = Finished(waiter);
@@ -280,7 +280,7 @@ public class AdmissionGateTests
     [Fact]
     public void An_admitted_waiter_reports_how_long_it_waited_and_its_timer_is_stopped()
     {
-        var time = new FakeTime();
+        var time = new ManualClock();
         AdmissionGate gate = Gate(maxRunning: 1, maxQueued: 1, time);
         AdmissionTicket running = AdmitNow(gate);
         ValueTask<AdmissionResult> waiter = gate.AdmitAsync();
@@ -290,7 +290,7 @@ public class AdmissionGateTests
         AdmissionResult admitted = Finished(waiter);
 
         Assert.Equal(TimeSpan.FromSeconds(2), admitted.Waited);
-        Assert.Equal(0, time.ActiveTimers);
+        Assert.Equal(0, time.PendingTimers);
 
         // A waiter reusing the pooled node gets the full timeout again.
         ValueTask<AdmissionResult> again = gate.AdmitAsync();
@@ -404,7 +404,7 @@ public class AdmissionGateTests
     public void A_gate_from_config_queues_only_with_overflow_queue()
     {
         var queue = new AdmissionConfig { MaxRunning = 4, MaxQueued = 7, QueueTimeout = TimeSpan.FromSeconds(3) };
-        AdmissionGate gate = AdmissionGate.Create(AdmissionScope.Group, "dash", queue, new FakeTime());
+        AdmissionGate gate = AdmissionGate.Create(AdmissionScope.Group, "dash", queue, new ManualClock());
         Assert.Equal((4, 7, TimeSpan.FromSeconds(3)), (gate.MaxRunning, gate.MaxQueued, gate.QueueTimeout));
 
         gate.Resize(queue with { MaxRunning = 2, Overflow = AdmissionOverflow.Spill, SpillGroup = "lake" });

@@ -1,7 +1,6 @@
 using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Routing.Balancing;
 using LakeOps.Edge.Routing.Health;
-using LakeOps.Edge.Routing.Tests.Health;
 
 namespace LakeOps.Edge.Routing.Tests.Balancing;
 

@@ -1,4 +1,4 @@
-namespace LakeOps.Edge.Routing.Tests.Health;
+namespace LakeOps.Edge.Routing.Tests;
 
 /// <summary>
 /// A TimeProvider that moves only in <see cref="Advance"/>; one-shot timers that become due fire there,
@@ -11,6 +11,9 @@ internal sealed class ManualClock : TimeProvider
     private long _ticks = TimeSpan.TicksPerDay;
 
     public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+    /// <summary>Timers fire this much before they are due (real timers tick in milliseconds and may fire early).</summary>
+    public TimeSpan FireEarly { get; set; }
 
     public override long GetTimestamp()
     {
@@ -87,7 +90,7 @@ internal sealed class ManualClock : TimeProvider
 
             lock (owner._lock)
             {
-                DueTicks = dueTime == Timeout.InfiniteTimeSpan ? null : owner._ticks + dueTime.Ticks;
+                DueTicks = dueTime == Timeout.InfiniteTimeSpan ? null : owner._ticks + dueTime.Ticks - owner.FireEarly.Ticks;
             }
 
             return true;
