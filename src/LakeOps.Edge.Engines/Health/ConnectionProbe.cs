@@ -12,9 +12,9 @@ namespace LakeOps.Edge.Engines.Health;
 /// Failures throw <see cref="EngineException"/> (class 08 for connect problems).
 /// </summary>
 /// <remarks>
-/// Not a connection kept between probes: in tests, a kept server connection pinged every 200 ms sometimes left
-/// new client sessions unserved for the whole login timeout (see the report of issue 5); a fresh connection per
-/// probe costs one login per <c>probe_interval</c> and showed no such stall.
+/// Not a connection kept between probes: a fresh one also proves that logins work, and a kept connection
+/// pinged every 200 ms once stalled new client sessions in tests (most likely the socket reader's lost
+/// wake-up fixed in commit 8447a52; the kept variant was not tried again).
 /// </remarks>
 internal sealed class ConnectionProbe<T> : IClusterProbe
     where T : class, IPooledConnection
