@@ -19,6 +19,7 @@ public sealed class AuditLog : IDisposable
     public static readonly TimeSpan WriterWait = TimeSpan.FromMilliseconds(50);
 
     private static readonly TimeSpan WarningInterval = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan ReconfigureWait = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan RecalibrateInterval = TimeSpan.FromMinutes(1);
     private const int WriteThreshold = 64 * 1024;
 
@@ -36,6 +37,10 @@ public sealed class AuditLog : IDisposable
     // Under _gate (never held across I/O).
     private AuditConfig _config;
     private bool _reconfigure;
+
+    // Reconfigure waits until the writer has reopened, so records written after it returns go to the new file.
+    private long _reconfigureRequested;
+    private long _reconfigureApplied;
     private bool _disposed;
     private long _flushRequested;
     private long _flushCompleted;
@@ -99,6 +104,7 @@ public sealed class AuditLog : IDisposable
     public void Reconfigure(AuditConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
+        long target;
         lock (_gate)
         {
             if (_disposed)
@@ -108,10 +114,25 @@ public sealed class AuditLog : IDisposable
 
             _config = config;
             _reconfigure = true;
+            target = ++_reconfigureRequested;
         }
 
         Apply(config);
         _wake.Set();
+        long deadline = Stopwatch.GetTimestamp() + (long)(ReconfigureWait.TotalSeconds * Stopwatch.Frequency);
+        lock (_gate)
+        {
+            while (_reconfigureApplied < target && _writer is not null)
+            {
+                long left = deadline - Stopwatch.GetTimestamp();
+                if (left <= 0)
+                {
+                    return;
+                }
+
+                Monitor.Wait(_gate, TimeSpan.FromSeconds((double)left / Stopwatch.Frequency));
+            }
+        }
     }
 
     /// <summary>Waits until every record queued before the call is in the file; false on timeout.</summary>
@@ -225,12 +246,14 @@ public sealed class AuditLog : IDisposable
             {
                 bool stopping;
                 bool reconfigure;
+                long reconfigureRequest;
                 long flushRequest;
                 lock (_gate)
                 {
                     stopping = _disposed;
                     reconfigure = _reconfigure;
                     _reconfigure = false;
+                    reconfigureRequest = _reconfigureRequested;
                     flushRequest = _flushRequested;
                     if (reconfigure)
                     {
@@ -250,6 +273,11 @@ public sealed class AuditLog : IDisposable
                     file = null;
                     openPath = config.Enabled ? config.Path : null;
                     file = Open(openPath, ref failing);
+                    lock (_gate)
+                    {
+                        _reconfigureApplied = Math.Max(_reconfigureApplied, reconfigureRequest);
+                        Monitor.PulseAll(_gate);
+                    }
                 }
 
                 int drained = Drain(json, output, ref file, config, ref failing);
