@@ -14,7 +14,7 @@ internal static class ExplainCommand
     public const string Usage = """
           explain --config FILE [--protocol postgres|mysql|trino] [--user U] [--role R]... [--tags a,b]
                   [--database D] [--schema S] [--application A] [--listener L] [--session k=v]...
-                  [--header k=v]... [--time 2026-01-31T23:00:00Z] "SQL"
+                  [--header k=v]... [--time 2026-01-31T23:00:00Z] [--dialect D] "SQL"
                                  print the routing decision for SQL: matched rule, the conditions
                                  that held, group (or deny), statement kind, tables, fingerprint
         """;

@@ -29,7 +29,7 @@ public sealed record AdmissionConfig
     /// <summary>Most queries running at once (1 to 1,000,000).</summary>
     public required int MaxRunning { get; init; }
 
-    /// <summary>Most queries waiting at once when <see cref="Overflow"/> is <see cref="AdmissionOverflow.Queue"/>.</summary>
+    /// <summary>Most queries waiting at once (overflow queue, and spill for statements that may not spill).</summary>
     public int MaxQueued { get; init; } = DefaultMaxQueued;
 
     /// <summary>Longest a query waits in the queue before it fails (PG 57014).</summary>
@@ -40,6 +40,9 @@ public sealed record AdmissionConfig
     /// <summary>The group to run on when full; set exactly when <see cref="Overflow"/> is <see cref="AdmissionOverflow.Spill"/>.</summary>
     public string? SpillGroup { get; init; }
 
-    /// <summary>Waiters the admission gate should allow: max_queued with overflow queue, else 0 (never wait).</summary>
-    public int EffectiveMaxQueued => Overflow == AdmissionOverflow.Queue ? MaxQueued : 0;
+    /// <summary>
+    /// Waiters the admission gate allows: none with overflow reject; max_queued otherwise (with spill, the
+    /// statements that may not spill, e.g. inside an open transaction, wait there).
+    /// </summary>
+    public int EffectiveMaxQueued => Overflow == AdmissionOverflow.Reject ? 0 : MaxQueued;
 }

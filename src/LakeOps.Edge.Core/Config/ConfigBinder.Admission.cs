@@ -35,7 +35,7 @@ internal sealed partial class ConfigBinder
         {
             MaxRunning = maxRunning,
             MaxQueued = _y.Int(map, "max_queued", path, AdmissionConfig.DefaultMaxQueued, 0, MaxAdmissionLimit),
-            QueueTimeout = _y.Optional(map, "queue_timeout", path, AdmissionConfig.DefaultQueueTimeout, TryParseQueueTimeout),
+            QueueTimeout = _y.Optional(map, "queue_timeout", path, AdmissionConfig.DefaultQueueTimeout, TryParsePositiveDuration),
             Overflow = overflow,
             SpillGroup = spillGroup,
         };
@@ -112,21 +112,5 @@ internal sealed partial class ConfigBinder
                 _y.Error(path, $"group '{group}' spills to unknown group '{target}' (defined groups: {NameList(groups.Keys)})", node);
             }
         }
-    }
-
-    private static bool TryParseQueueTimeout(string text, out TimeSpan value, out string? error)
-    {
-        if (!ConfigValues.TryParseDuration(text, out value, out error))
-        {
-            return false;
-        }
-
-        if (value <= TimeSpan.Zero)
-        {
-            error = "must be greater than 0 (a queue without a timeout could hold a client forever)";
-            return false;
-        }
-
-        return true;
     }
 }

@@ -23,8 +23,8 @@ internal sealed partial class ConfigBinder
         }
 
         _y.CheckKeys(map, path, HealthKeys);
-        TimeSpan openBase = _y.Optional(map, "open_base", path, defaults.OpenBase, TryParseHealthDuration);
-        TimeSpan openMax = _y.Optional(map, "open_max", path, defaults.OpenMax, TryParseHealthDuration);
+        TimeSpan openBase = _y.Optional(map, "open_base", path, defaults.OpenBase, TryParsePositiveDuration);
+        TimeSpan openMax = _y.Optional(map, "open_max", path, defaults.OpenMax, TryParsePositiveDuration);
         if (openMax < openBase)
         {
             _y.Error(YamlBinder.Join(path, "open_max"), $"open_max ({Seconds(openMax)}) must not be less than open_base ({Seconds(openBase)})", YamlBinder.Get(map, "open_max") ?? YamlBinder.Get(map, "open_base"));
@@ -42,7 +42,7 @@ internal sealed partial class ConfigBinder
         return new HealthOptions
         {
             ProbeInterval = _y.Optional(map, "probe_interval", path, defaults.ProbeInterval, ConfigValues.TryParseDuration),
-            ProbeTimeout = _y.Optional(map, "probe_timeout", path, defaults.ProbeTimeout, TryParseHealthDuration),
+            ProbeTimeout = _y.Optional(map, "probe_timeout", path, defaults.ProbeTimeout, TryParsePositiveDuration),
             FailureThreshold = _y.Int(map, "failure_threshold", path, defaults.FailureThreshold, 1, 1000),
             OpenBase = openBase,
             OpenMax = openMax,
@@ -55,7 +55,7 @@ internal sealed partial class ConfigBinder
     /// <summary><c>balancing</c> and, for <c>weighted</c>, one weight per member (every member must have one).</summary>
     private (BalancingStrategy Balancing, IReadOnlyList<int> Weights) BindBalancing(YamlMappingNode group, string groupPath, List<string> members)
     {
-        BalancingStrategy balancing = _y.Optional(group, "balancing", groupPath, BalancingStrategy.RoundRobin, TryParseBalancing);
+        BalancingStrategy balancing = _y.Optional(group, "balancing", groupPath, BalancingStrategy.RoundRobin, ConfigValues.TryParseBalancing);
         string path = YamlBinder.Join(groupPath, "weights");
         YamlNode? node = YamlBinder.Get(group, "weights");
         YamlMappingNode? map = _y.AsMapping(node, path);
@@ -127,50 +127,6 @@ internal sealed partial class ConfigBinder
         return (balancing, weights.AsReadOnly());
     }
 
-    private static bool TryParseBalancing(string text, out BalancingStrategy value, out string? error)
-    {
-        (string Name, BalancingStrategy Value)[] choices =
-        [
-            ("round_robin", BalancingStrategy.RoundRobin),
-            ("weighted", BalancingStrategy.Weighted),
-            ("least_loaded", BalancingStrategy.LeastLoaded),
-            ("latency_aware", BalancingStrategy.LatencyAware),
-            ("failover", BalancingStrategy.Failover),
-        ];
-        return TryParseChoice(text, choices, "balancing", out value, out error);
-    }
-
-    private static bool TryParseClusterState(string text, out ClusterAdminState value, out string? error)
-    {
-        (string Name, ClusterAdminState Value)[] choices =
-        [
-            ("enabled", ClusterAdminState.Enabled),
-            ("draining", ClusterAdminState.Draining),
-            ("disabled", ClusterAdminState.Disabled),
-        ];
-        return TryParseChoice(text, choices, "cluster state", out value, out error);
-    }
-
-    private static bool TryParseChoice<T>(string text, (string Name, T Value)[] choices, string what, out T value, out string? error)
-    {
-        var names = new string[choices.Length];
-        for (int i = 0; i < choices.Length; i++)
-        {
-            if (choices[i].Name == text)
-            {
-                value = choices[i].Value;
-                error = null;
-                return true;
-            }
-
-            names[i] = choices[i].Name;
-        }
-
-        value = default!;
-        error = $"unknown {what} '{text}' (expected one of: {string.Join(", ", names)})";
-        return false;
-    }
-
     /// <summary>A share from 0 to 1, e.g. 0.5 (or 50%); 0 disables.</summary>
     private static bool TryParseRate(string text, out double value, out string? error)
     {
@@ -200,17 +156,6 @@ internal sealed partial class ConfigBinder
 
         error = null;
         return true;
-    }
-
-    private static bool TryParseHealthDuration(string text, out TimeSpan value, out string? error)
-    {
-        if (!ConfigValues.TryParseDuration(text, out value, out error))
-        {
-            return false;
-        }
-
-        error = value > TimeSpan.Zero ? null : "must be greater than 0";
-        return error is null;
     }
 
     private static string Seconds(TimeSpan value) => value.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + "s";

@@ -272,7 +272,7 @@ internal sealed partial class ConfigBinder
             Limits = BindClusterLimits(map, path),
             Admission = BindAdmission(map, path, name, isGroup: false),
             Health = BindHealth(map, path),
-            State = _y.Optional(map, "state", path, ClusterAdminState.Enabled, TryParseClusterState),
+            State = _y.Optional(map, "state", path, ClusterAdminState.Enabled, ConfigValues.TryParseClusterState),
         };
     }
 
@@ -711,7 +711,8 @@ internal sealed partial class ConfigBinder
 
         if (value <= TimeSpan.Zero)
         {
-            error = "must be greater than 0 (a client that never finishes logging in would hold its connection forever)";
+            // A zero login, connect, queue or health timeout would let a wait last forever.
+            error = "must be greater than 0";
             return false;
         }
 

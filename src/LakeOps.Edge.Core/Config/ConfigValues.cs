@@ -223,6 +223,21 @@ internal static class ConfigValues
             ("mysql_native_password", AuthMethod.MySqlNativePassword),
             ("caching_sha2_password", AuthMethod.CachingSha2Password));
 
+    public static bool TryParseBalancing(string text, out BalancingStrategy value, out string? error) =>
+        TryParseKeyword(
+            text,
+            out value,
+            out error,
+            "balancing",
+            ("round_robin", BalancingStrategy.RoundRobin),
+            ("weighted", BalancingStrategy.Weighted),
+            ("least_loaded", BalancingStrategy.LeastLoaded),
+            ("latency_aware", BalancingStrategy.LatencyAware),
+            ("failover", BalancingStrategy.Failover));
+
+    public static bool TryParseClusterState(string text, out ClusterAdminState value, out string? error) =>
+        TryParseKeyword(text, out value, out error, "cluster state", ("enabled", ClusterAdminState.Enabled), ("draining", ClusterAdminState.Draining), ("disabled", ClusterAdminState.Disabled));
+
     public static bool TryParseEngine(string text, out EngineKind value, out string? error) =>
         TryParseKeyword(text, out value, out error, "engine", ("duckdb", EngineKind.DuckDb), ("postgres", EngineKind.Postgres), ("mysql", EngineKind.MySql));
 

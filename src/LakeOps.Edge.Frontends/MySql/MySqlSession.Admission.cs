@@ -32,7 +32,7 @@ internal sealed partial class MySqlSession
     /// it must run there instead. False after the ERR was written. <paramref name="sql"/> is null for prepared
     /// statements (they never spill).
     /// </summary>
-    private async ValueTask<(bool Admitted, StatementLease Lease, IEngineSession? SpillTo)> AdmitStatementAsync(string? sql)
+    private async ValueTask<(bool Admitted, StatementLease Lease, GroupEngine? SpillTo)> AdmitStatementAsync(string? sql)
     {
         if (Admission is not { IsActive: true } gates)
         {
@@ -54,7 +54,7 @@ internal sealed partial class MySqlSession
 
             GroupEngine target = await SpillTargetAsync(group, spillGroup).ConfigureAwait(false);
             StatementLease lease = await StatementAdmission.AdmitSpilledAsync(gates, target.Group.Name, target.Cluster, CancellationToken.None).ConfigureAwait(false);
-            return (true, lease, target.Session);
+            return (true, lease, target);
         }
         catch (EngineException ex)
         {

@@ -1,5 +1,6 @@
 using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Frontends.Audit;
+using LakeOps.Edge.Frontends.Routing;
 using LakeOps.Edge.Routing;
 using LakeOps.Edge.Telemetry.Audit;
 
@@ -58,7 +59,8 @@ internal sealed partial class MySqlSession
     }
 
     /// <summary>An engine statement's response was written: ok (rows from it) or the ERR it ended with.</summary>
-    private void AuditEngineStatement(string sql, in RouteDecision decision, long start, bool succeeded)
+    /// <summary>One engine statement's record; <paramref name="spilled"/> is where it ran when its group was full.</summary>
+    private void AuditEngineStatement(string sql, in RouteDecision decision, long start, bool succeeded, GroupEngine? spilled = null)
     {
         if (_audit is not { } audit)
         {
@@ -66,7 +68,7 @@ internal sealed partial class MySqlSession
         }
 
         AuditOutcome outcome = succeeded ? AuditOutcome.Ok : AuditStatements.FailureOf(_auditSqlState);
-        audit.Write(sql, decision, _group?.Name, _clusterName, start, succeeded ? _auditRows : -1, outcome, _auditSqlState);
+        audit.Write(sql, decision, spilled?.Group.Name ?? _group?.Name, spilled?.Cluster ?? _clusterName, start, succeeded ? _auditRows : -1, outcome, _auditSqlState);
     }
 
     /// <summary>The passthrough's audit (null when audit is off): one record per COM_QUERY / COM_STMT_EXECUTE.</summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using Apache.Arrow;
 using Apache.Arrow.Types;
@@ -82,20 +81,20 @@ internal sealed partial class MySqlSession
         string engineSql = gateway is null ? sql : TransactionSql(sql, gateway.Transaction);
         StatementLease lease = default;
         IEngineSession engine = _engine!;
+        GroupEngine? spilled = null;
         if (gateway is null && Admission is not null)
         {
             bool admitted;
-            IEngineSession? spillTo;
-            (admitted, lease, spillTo) = await AdmitStatementAsync(sql).ConfigureAwait(false);
+            (admitted, lease, spilled) = await AdmitStatementAsync(sql).ConfigureAwait(false);
             if (!admitted)
             {
                 return false;
             }
 
-            if (spillTo is not null)
+            if (spilled is not null)
             {
-                engine = spillTo;
-                _spilledEngine = spillTo;
+                engine = spilled.Session;
+                _spilledEngine = engine;
             }
         }
 
@@ -104,38 +103,34 @@ internal sealed partial class MySqlSession
         IQueryResult? result = null;
         try
         {
-            long started = Stopwatch.GetTimestamp();
-            try
+            using (StatementObservation observed = StatementObservation.Begin(_picker, spilled?.Cluster ?? _clusterName))
             {
-                result = await engine.ExecuteAsync(engineSql, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (EngineException ex)
-            {
-                ReportStatementFailure(ex);
-                throw;
+                try
+                {
+                    result = await engine.ExecuteAsync(engineSql, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (EngineException ex)
+                {
+                    observed.Failed(ex);
+                    throw;
+                }
+
+                observed.Succeeded();
             }
 
-            ReportStatementSuccess(started);
             bool ok = await WriteResultAsync(result, more, binary: false).ConfigureAwait(false);
             if (ok && gateway is not null)
             {
                 ApplyTransaction(gateway.Transaction);
             }
 
-            if (_audit is not null)
-            {
-                AuditEngineStatement(sql, PlannedDecision(), auditStart, ok);
-            }
-
+            AuditEngineStatement(sql, PlannedDecision(), auditStart, ok, spilled);
             return ok;
         }
         catch (EngineException ex)
         {
             WriteError(MySqlErrorMapping.FromEngine(ex, _timedOut));
-            if (_audit is not null)
-            {
-                AuditEngineStatement(sql, PlannedDecision(), auditStart, succeeded: false);
-            }
+            AuditEngineStatement(sql, PlannedDecision(), auditStart, succeeded: false, spilled);
 
             return false;
         }

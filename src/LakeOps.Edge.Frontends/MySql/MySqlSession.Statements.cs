@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.Text;
 using Apache.Arrow;
 using Apache.Arrow.Types;
@@ -215,36 +214,33 @@ internal sealed partial class MySqlSession
         IQueryResult? result = null;
         try
         {
-            long started = Stopwatch.GetTimestamp();
-            try
+            using (StatementObservation observed = StatementObservation.Begin(_picker, _clusterName))
             {
-                result = await statement.Engine!.ExecuteAsync(values, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (EngineException ex)
-            {
-                ReportStatementFailure(ex);
-                throw;
+                try
+                {
+                    result = await statement.Engine!.ExecuteAsync(values, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (EngineException ex)
+                {
+                    observed.Failed(ex);
+                    throw;
+                }
+
+                observed.Succeeded();
             }
 
-            ReportStatementSuccess(started);
             bool ok = await WriteResultAsync(result, MySqlServerStatus.None, binary: true).ConfigureAwait(false);
             if (ok && statement.Transaction is { } transaction)
             {
                 ApplyTransaction(transaction);
             }
 
-            if (_audit is not null)
-            {
-                AuditEngineStatement(statement.Sql, statement.Decision, auditStart, ok);
-            }
+            AuditEngineStatement(statement.Sql, statement.Decision, auditStart, ok);
         }
         catch (EngineException ex)
         {
             WriteError(MySqlErrorMapping.FromEngine(ex, _timedOut));
-            if (_audit is not null)
-            {
-                AuditEngineStatement(statement.Sql, statement.Decision, auditStart, succeeded: false);
-            }
+            AuditEngineStatement(statement.Sql, statement.Decision, auditStart, succeeded: false);
         }
         finally
         {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Apache.Arrow;
 using LakeOps.Edge.Core.Diagnostics;
@@ -8,7 +7,6 @@ using LakeOps.Edge.Frontends.Postgres.Catalog;
 using LakeOps.Edge.Frontends.Routing;
 using LakeOps.Edge.Protocols.Postgres;
 using LakeOps.Edge.Protocols.Postgres.Types;
-using LakeOps.Edge.Routing.Health;
 using LakeOps.Edge.Sql;
 using LakeOps.Edge.Sql.Translation;
 
@@ -198,27 +196,17 @@ internal sealed partial class PgSession
     /// </summary>
     private async ValueTask<(IQueryResult? Result, string? Tag)> RunObservedAsync(PgStatement statement, ParameterValue[] parameters, CancellationToken cancellationToken)
     {
-        if (!_picker.Registry.TryGet(_clusterName, out ClusterHealth health))
-        {
-            return await RunEngineAsync(statement, parameters, cancellationToken).ConfigureAwait(false);
-        }
-
-        long start = Stopwatch.GetTimestamp();
-        health.Begin();
+        using StatementObservation observed = StatementObservation.Begin(_picker, _clusterName);
         try
         {
             (IQueryResult? Result, string? Tag) outcome = await RunEngineAsync(statement, parameters, cancellationToken).ConfigureAwait(false);
-            health.ReportSuccess(Stopwatch.GetElapsedTime(start));
+            observed.Succeeded();
             return outcome;
         }
         catch (EngineException ex)
         {
-            ClusterFailover.ReportFailure(health, trial: false, ex);
+            observed.Failed(ex);
             throw;
-        }
-        finally
-        {
-            health.End();
         }
     }
 

@@ -1,7 +1,9 @@
 using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Diagnostics;
+using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Engines.Postgres;
 using LakeOps.Edge.Frontends.Postgres.Passthrough;
+using LakeOps.Edge.Frontends.Routing;
 using LakeOps.Edge.Protocols.Postgres;
 using LakeOps.Edge.Routing;
 
@@ -25,17 +27,28 @@ internal sealed partial class PgSession
             && _picker.Pick(group, exclude: engine.ClusterName) is { Found: true } other)
         {
             // The cluster could not be reached for the login (and never was): once more on another member.
-            if (other.IsTrial)
-            {
-                other.Health!.AbandonTrial();
-            }
-
             if (_engines.Find(other.Cluster!) is PostgresEngine next)
             {
                 Log.Warn(EventId.SessionFailed, $"login of '{_user}' on cluster '{engine.ClusterName}' failed, trying '{next.ClusterName}': {login.Error.Value.Message}");
                 _clusterName = next.ClusterName;
                 passthrough = NewPassthrough(next, group);
                 login = await passthrough.LoginAsync(packet.Parameters, cancellationToken).ConfigureAwait(false);
+                if (other.IsTrial)
+                {
+                    // This login was the half-open trial of that cluster: its outcome decides the breaker.
+                    if (login.Error is { } failed)
+                    {
+                        ClusterFailover.ReportFailure(other.Health!, trial: true, new EngineException(failed.Message, failed.SqlState));
+                    }
+                    else
+                    {
+                        other.Health!.ReportSuccess(TimeSpan.Zero);
+                    }
+                }
+            }
+            else if (other.IsTrial)
+            {
+                other.Health!.AbandonTrial();
             }
         }
 

@@ -65,7 +65,7 @@ public sealed class AdmissionGate
         _time = time ?? TimeProvider.System;
     }
 
-    /// <summary>A gate for a configured <c>admission:</c> section (max_queued is 0 unless overflow is queue).</summary>
+    /// <summary>A gate for a configured <c>admission:</c> section (no waiters with overflow reject).</summary>
     public static AdmissionGate Create(AdmissionScope scope, string name, AdmissionConfig config, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(config);

@@ -68,16 +68,6 @@ public sealed class AdmissionGates
             : null;
 
     /// <summary>
-    /// Waiters a gate allows. With overflow spill the group still keeps a queue of max_queued: statements that
-    /// may not spill (inside an open transaction) wait there, while spillable ones never queue (TryAdmit).
-    /// </summary>
-    public static int QueueLimit(AdmissionConfig config)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        return config.Overflow == AdmissionOverflow.Reject ? 0 : config.MaxQueued;
-    }
-
-    /// <summary>
     /// <see cref="AdmissionGate.TryAdmit"/> as a result: Admitted (take its ticket) or Rejected with the
     /// client's text, for callers that never wait (overflow reject or spill).
     /// </summary>
@@ -98,7 +88,7 @@ public sealed class AdmissionGates
         if (!gates.TryGetValue(name, out Entry? entry))
         {
             entry = gates.GetOrAdd(name, static (key, state) => new Entry(
-                new AdmissionGate(state.Scope, key, state.Config.MaxRunning, QueueLimit(state.Config), state.Config.QueueTimeout, state.Time),
+                AdmissionGate.Create(state.Scope, key, state.Config, state.Time),
                 state.Config), (Scope: scope, Config: config, Time: _time));
         }
 
@@ -131,7 +121,7 @@ public sealed class AdmissionGates
 
                 if (_applied != config)
                 {
-                    Gate.Resize(config.MaxRunning, QueueLimit(config), config.QueueTimeout);
+                    Gate.Resize(config);
                 }
 
                 _applied = config;

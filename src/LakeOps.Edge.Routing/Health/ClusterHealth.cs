@@ -101,14 +101,10 @@ public sealed class ClusterHealth
     public TimeSpan? AverageLatency => LatencyMilliseconds is var ms and >= 0 ? TimeSpan.FromMilliseconds(ms) : null;
 
     /// <summary>Failures and samples in the current window.</summary>
-    public (int Failures, int Samples) RecentOutcomes
-    {
-        get
-        {
-            ulong window = (ulong)Volatile.Read(ref _window);
-            return (BitOperations.PopCount(window & BitsMask), (int)(window >> CountShift));
-        }
-    }
+    public (int Failures, int Samples) RecentOutcomes => Split((ulong)Volatile.Read(ref _window));
+
+    /// <summary>The window word: failure bits below, the sample count above.</summary>
+    private static (int Failures, int Samples) Split(ulong window) => (BitOperations.PopCount(window & BitsMask), (int)(window >> CountShift));
 
     /// <summary>Totals since start (for diagnostics).</summary>
     public long Successes => Interlocked.Read(ref _successes);
@@ -393,7 +389,7 @@ public sealed class ClusterHealth
             return true;
         }
 
-        (int failures, int samples) = (BitOperations.PopCount(window & BitsMask), (int)(window >> CountShift));
+        (int failures, int samples) = Split(window);
         return options.ErrorRateThreshold > 0 && samples >= options.MinSamples && failures >= options.ErrorRateThreshold * samples;
     }
 
@@ -406,9 +402,7 @@ public sealed class ClusterHealth
             return true;
         }
 
-        ulong window = (ulong)Volatile.Read(ref _window);
-        int failures = BitOperations.PopCount(window & BitsMask);
-        int samples = (int)(window >> CountShift);
+        (int failures, int samples) = RecentOutcomes;
         return failures > 0 && options.ErrorRateThreshold > 0 && samples >= options.MinSamples && failures * 2 >= options.ErrorRateThreshold * samples;
     }
 

@@ -15,8 +15,9 @@ namespace LakeOps.Edge.Routing.Health;
 /// </summary>
 /// <remarks>
 /// <see cref="Reconfigure"/> applies a reload: the registry is updated, loops of removed clusters stop,
-/// loops of clusters whose engine, address or health options changed restart with a new probe, new
-/// clusters get a loop. Unchanged clusters keep their loop and probe.
+/// loops of clusters whose health options changed restart, new clusters get a loop. Unchanged clusters keep
+/// their loop and probe. Engines (and so the addresses probes connect to) are fixed at start, like the
+/// clusters themselves.
 /// </remarks>
 public sealed class HealthMonitor : IAsyncDisposable
 {
@@ -281,9 +282,8 @@ public sealed class HealthMonitor : IAsyncDisposable
     private static void Observe(Task task) =>
         task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
-    /// <summary>Whether a running loop can keep its probe: same engine, address and health options.</summary>
-    private static bool SameProbe(ClusterConfig a, ClusterConfig b) =>
-        a.Engine == b.Engine && Equals(a.Remote, b.Remote) && Equals(a.DuckDb, b.DuckDb) && a.Health == b.Health;
+    /// <summary>Whether a running loop can keep its probe: same engine kind and health options.</summary>
+    private static bool SameProbe(ClusterConfig a, ClusterConfig b) => a.Engine == b.Engine && a.Health == b.Health;
 
     private sealed class ProbeLoop(ClusterConfig config, ClusterHealth health, IClusterProbe probe)
     {

@@ -261,7 +261,8 @@ public sealed class AuditLog : IDisposable
                     }
                 }
 
-                if (reconfigure || (file is null && config.Enabled))
+                // After a failed open, retry only when there is something to write (not on every wake-up).
+                if (reconfigure || (file is null && config.Enabled && (!failing || _ring is { Count: > 0 })))
                 {
                     // Records queued under the old settings go to the old file first.
                     if (reconfigure && file is not null)

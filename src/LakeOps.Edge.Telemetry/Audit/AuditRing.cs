@@ -28,8 +28,6 @@ internal sealed class AuditRing
         }
     }
 
-    public int Capacity => _slots.Length;
-
     /// <summary>Records waiting for the writer (approximate while producers run).</summary>
     public long Count => Math.Max(0, Volatile.Read(ref _enqueue.Value) - Volatile.Read(ref _dequeue.Value));
 

@@ -56,10 +56,11 @@ public class AdmissionConfigTests
         Assert.Equal("dash", batch.SpillGroup);
         Assert.Equal(AdmissionConfig.DefaultMaxQueued, batch.MaxQueued);
         Assert.Equal(AdmissionConfig.DefaultQueueTimeout, batch.QueueTimeout);
-        Assert.Equal(0, batch.EffectiveMaxQueued);
+        Assert.Equal(AdmissionConfig.DefaultMaxQueued, batch.EffectiveMaxQueued);
 
         Assert.Equal(AdmissionOverflow.Reject, config.Groups["etl"].Admission!.Overflow);
         Assert.Null(config.Groups["etl"].Admission!.SpillGroup);
+        Assert.Equal(0, config.Groups["etl"].Admission!.EffectiveMaxQueued);
 
         Assert.Equal(
             new AdmissionConfig { MaxRunning = 16, MaxQueued = 0, QueueTimeout = TimeSpan.FromMilliseconds(250), Overflow = AdmissionOverflow.Reject },

@@ -401,14 +401,15 @@ public class AdmissionGateTests
     }
 
     [Fact]
-    public void A_gate_from_config_queues_only_with_overflow_queue()
+    public void A_gate_from_config_keeps_a_queue_unless_overflow_is_reject()
     {
         var queue = new AdmissionConfig { MaxRunning = 4, MaxQueued = 7, QueueTimeout = TimeSpan.FromSeconds(3) };
         AdmissionGate gate = AdmissionGate.Create(AdmissionScope.Group, "dash", queue, new ManualClock());
         Assert.Equal((4, 7, TimeSpan.FromSeconds(3)), (gate.MaxRunning, gate.MaxQueued, gate.QueueTimeout));
 
+        // Spill keeps max_queued: statements that may not spill (inside a transaction) wait there.
         gate.Resize(queue with { MaxRunning = 2, Overflow = AdmissionOverflow.Spill, SpillGroup = "lake" });
-        Assert.Equal((2, 0), (gate.MaxRunning, gate.MaxQueued));
+        Assert.Equal((2, 7), (gate.MaxRunning, gate.MaxQueued));
 
         AdmissionGate reject = AdmissionGate.Create(AdmissionScope.Cluster, "pg1", queue with { Overflow = AdmissionOverflow.Reject });
         Assert.Equal(0, reject.MaxQueued);

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using System.Text;
 using LakeOps.Edge.Frontends.Audit;
 using LakeOps.Edge.Protocols.Postgres;
 using LakeOps.Edge.Routing;
@@ -33,6 +32,7 @@ internal sealed class PassthroughAudit
     private long _batchStart;
     private Statement? _batch;
     private Statement _unnamed = Unknown;
+    private byte[] _unnamedSql = [];
     private Dictionary<byte[], Statement>? _named;
     private byte[] _scratch = [];
 
@@ -101,8 +101,26 @@ internal sealed class PassthroughAudit
             case PgMessageTypes.DescribeMessage or PgMessageTypes.Execute:
                 BeginBatch();
                 break;
+            case PgMessageTypes.Close:
+                BeginBatch();
+                ReadOnlySpan<byte> close = Body(frame);
+                if (close.Length > 1 && close[0] == (byte)'S')
+                {
+                    _named?.GetAlternateLookup<ReadOnlySpan<byte>>().Remove(CString(close[1..]));
+                }
+
+                break;
+        }
+
+        // One huge Query should not pin its copy for the session's life (as the forwarder does).
+        if (_scratch.Length > 1024 * 1024)
+        {
+            _scratch = [];
         }
     }
+
+    /// <summary>Client loop: the server dropped every prepared statement (DISCARD ALL, DEALLOCATE ALL).</summary>
+    public void ClearStatements() => _named?.Clear();
 
     /// <summary>Pump: a CommandComplete of the current request.</summary>
     public void OnCommandComplete(byte type, in ReadOnlySequence<byte> frame)
@@ -126,20 +144,14 @@ internal sealed class PassthroughAudit
     }
 
     /// <summary>Pump: an ErrorResponse from the server for the current request.</summary>
-    public void OnError(in ReadOnlySequence<byte> frame)
-    {
-        if (_sqlState is null)
-        {
-            _sqlState = frame.IsSingleSegment ? SqlStateOf(frame.FirstSpan) : SqlStateOf(frame.ToArray());
-        }
-    }
+    public void OnError(string sqlState) => _sqlState ??= sqlState;
 
     /// <summary>Pump: a frame Edge sends itself; an ErrorResponse counts like the server's.</summary>
     public void OnEdgeFrame(byte[]? frame)
     {
         if (frame is { Length: > 0 } && frame[0] == PgMessageTypes.ErrorResponse && _sqlState is null)
         {
-            _sqlState = SqlStateOf(frame);
+            _sqlState = ErrorResponseMessage.Parse(frame.AsSpan(PgFrameScanner.HeaderLength)).SqlState;
         }
     }
 
@@ -189,13 +201,22 @@ internal sealed class PassthroughAudit
     private void Parse(ReadOnlySpan<byte> body)
     {
         ReadOnlySpan<byte> name = CString(body);
-        Statement statement = Describe(CString(body[(name.Length + 1)..]));
+        ReadOnlySpan<byte> sql = CString(body[(name.Length + 1)..]);
+        Statement statement;
         if (name.IsEmpty)
         {
-            _unnamed = statement;
+            // Drivers re-send the same unnamed Parse for every execution: describe it once.
+            if (!sql.SequenceEqual(_unnamedSql))
+            {
+                _unnamed = Describe(sql);
+                _unnamedSql = sql.ToArray();
+            }
+
+            statement = _unnamed;
         }
         else
         {
+            statement = Describe(sql);
             // Named statements are described once, when prepared; their executions only look them up.
             _named ??= new Dictionary<byte[], Statement>(ByteKeyComparer.Instance);
             _named.GetAlternateLookup<ReadOnlySpan<byte>>()[name] = statement;
@@ -267,25 +288,6 @@ internal sealed class PassthroughAudit
     {
         int end = bytes.IndexOf((byte)0);
         return end < 0 ? bytes : bytes[..end];
-    }
-
-    /// <summary>The 'C' field of an ErrorResponse frame (header included).</summary>
-    private static string SqlStateOf(ReadOnlySpan<byte> frame)
-    {
-        ReadOnlySpan<byte> fields = frame.Length > PgFrameScanner.HeaderLength ? frame[PgFrameScanner.HeaderLength..] : [];
-        while (fields.Length > 1 && fields[0] != 0)
-        {
-            byte code = fields[0];
-            ReadOnlySpan<byte> value = CString(fields[1..]);
-            if (code == PgErrorFields.Code)
-            {
-                return Encoding.ASCII.GetString(value);
-            }
-
-            fields = fields[Math.Min(fields.Length, value.Length + 2)..];
-        }
-
-        return "XX000";
     }
 
     private readonly record struct Statement(string Kind, ulong Fingerprint, string? Sql);

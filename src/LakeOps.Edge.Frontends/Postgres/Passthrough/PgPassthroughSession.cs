@@ -258,6 +258,7 @@ internal sealed partial class PgPassthroughSession
             if (_clearClientStatements)
             {
                 _client.ClearStatements();
+                _audit?.ClearStatements();
                 _clearClientStatements = false;
             }
 

@@ -307,7 +307,7 @@ internal sealed class ServerResponseForwarder
 
                 if (Audit is { } audit && !IsSwallowing)
                 {
-                    audit.OnError(frame);
+                    audit.OnError(fatal.SqlState);
                 }
 
                 return hasHead ? Error(kind) : Verdict.Pass;
