@@ -65,9 +65,10 @@ internal sealed partial class PgSession
         }
 
         PgBackendWriter.WriteAuthenticationOk(Output);
-        foreach (KeyValuePair<string, string> parameter in login.Parameters)
+        IReadOnlyList<KeyValuePair<string, string>> parameters = login.Parameters;
+        for (int i = 0; i < parameters.Count; i++)
         {
-            PgBackendWriter.WriteParameterStatus(Output, parameter.Key, parameter.Value);
+            PgBackendWriter.WriteParameterStatus(Output, parameters[i].Key, parameters[i].Value);
         }
 
         (_processId, int secret) = _registry.Register(this);

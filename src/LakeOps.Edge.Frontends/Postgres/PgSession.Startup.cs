@@ -260,7 +260,9 @@ internal sealed partial class PgSession
             switch (status)
             {
                 case PgFrameStatus.Complete:
-                    StartupPacket packet = StartupPacket.Parse(buffer.Slice(0, length).ToArray());
+                    StartupPacket packet = buffer.IsSingleSegment
+                        ? StartupPacket.Parse(buffer.FirstSpan[..length])
+                        : StartupPacket.Parse(buffer.Slice(0, length).ToArray());
                     ReadOnlySequence<byte> rest = buffer.Slice(length);
                     if (packet.Kind == StartupPacketKind.SslRequest && !rest.IsEmpty)
                     {

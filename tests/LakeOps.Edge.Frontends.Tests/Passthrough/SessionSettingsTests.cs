@@ -13,7 +13,7 @@ public sealed class SessionSettingsTests
     };
 
     private static SessionSettings FromStartup(params (string Name, string Value)[] parameters) =>
-        SessionSettings.FromStartup(parameters.Select(p => new KeyValuePair<string, string>(p.Name, p.Value)), ServerDefaults);
+        SessionSettings.FromStartup(parameters.Select(p => new KeyValuePair<string, string>(p.Name, p.Value)).ToArray(), ServerDefaults);
 
     private static List<StatementEffects> Effects(string sql) => [StatementEffects.Classify(System.Text.Encoding.UTF8.GetBytes(sql))!];
 

@@ -29,9 +29,9 @@ internal sealed partial class PgPassthroughSession
         if (facts.Current is { } cached)
         {
             _settings = SessionSettings.FromStartup(startupParameters, cached.Defaults);
-            if (facts.IsKnownGood(_settings.Key))
+            if (facts.TryGetGood(_settings.Key, out IReadOnlyList<KeyValuePair<string, string>>? reported))
             {
-                return new PassthroughLogin(null, ReportedParameters(cached.Reported, startupParameters));
+                return new PassthroughLogin(null, reported);
             }
         }
 
@@ -87,7 +87,9 @@ internal sealed partial class PgPassthroughSession
                 return new PassthroughLogin(refused, []);
             }
 
-            facts.RememberGood(_settings.Key);
+            IReadOnlyList<KeyValuePair<string, string>> reportedNow = ReportedParameters(known.Reported, startupParameters);
+            facts.RememberGood(_settings.Key, reportedNow);
+            return new PassthroughLogin(null, reportedNow);
         }
 
         return new PassthroughLogin(null, ReportedParameters(known.Reported, startupParameters));
@@ -149,19 +151,32 @@ internal sealed partial class PgPassthroughSession
         /// <summary>Enough for every application's startup settings; beyond it logins just check again.</summary>
         private const int MaxGoodKeys = 1000;
 
-        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _goodKeys = new(StringComparer.Ordinal);
+        // Startup settings a server accepted before, with the ParameterStatus values such a login reports.
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyList<KeyValuePair<string, string>>> _goodKeys = new(StringComparer.Ordinal);
         private volatile Known? _known;
 
         public Known? Current => _known;
 
-        /// <summary>Startup settings that a server accepted before ("" always: the server's own defaults).</summary>
-        public bool IsKnownGood(string key) => key.Length == 0 || _goodKeys.ContainsKey(key);
+        /// <summary>
+        /// The ParameterStatus values for startup settings that a server accepted before ("" always: the server's
+        /// own defaults), so the logins of one application share one list.
+        /// </summary>
+        public bool TryGetGood(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IReadOnlyList<KeyValuePair<string, string>>? reported)
+        {
+            if (key.Length == 0 && _known is { } known)
+            {
+                reported = known.Reported;
+                return true;
+            }
 
-        public void RememberGood(string key)
+            return _goodKeys.TryGetValue(key, out reported);
+        }
+
+        public void RememberGood(string key, IReadOnlyList<KeyValuePair<string, string>> reported)
         {
             if (key.Length > 0 && _goodKeys.Count < MaxGoodKeys)
             {
-                _goodKeys.TryAdd(key, true);
+                _goodKeys.TryAdd(key, reported);
             }
         }
 

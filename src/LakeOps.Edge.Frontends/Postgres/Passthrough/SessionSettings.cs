@@ -68,47 +68,78 @@ internal sealed class SessionSettings
     /// plus "-c name=value" / "--name=value" items of "options", minus values equal to the server's own
     /// (<paramref name="serverDefaults"/>, the ParameterStatus values of a fresh server connection).
     /// </summary>
-    public static SessionSettings FromStartup(IEnumerable<KeyValuePair<string, string>> parameters, IReadOnlyDictionary<string, string> serverDefaults)
-    {
-        ArgumentNullException.ThrowIfNull(serverDefaults);
-        var sql = new StringBuilder();
-        foreach (KeyValuePair<string, string> setting in StartupSettings(parameters))
-        {
-            if (IsServerDefault(setting, serverDefaults))
-            {
-                continue;
-            }
-
-            sql.Append(sql.Length == 0 ? "SELECT " : ", ");
-            sql.Append("pg_catalog.set_config(");
-            AppendLiteral(sql, setting.Key);
-            sql.Append(", ");
-            AppendLiteral(sql, setting.Value);
-            sql.Append(", false)");
-        }
-
-        return new SessionSettings(sql.ToString());
-    }
-
-    /// <summary>The run-time parameters a startup packet asks for: its own ones and the items of "options".</summary>
-    public static List<KeyValuePair<string, string>> StartupSettings(IEnumerable<KeyValuePair<string, string>> parameters)
+    public static SessionSettings FromStartup(IReadOnlyList<KeyValuePair<string, string>> parameters, IReadOnlyDictionary<string, string> serverDefaults)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        var settings = new List<KeyValuePair<string, string>>();
-        foreach (KeyValuePair<string, string> parameter in parameters)
+        ArgumentNullException.ThrowIfNull(serverDefaults);
+
+        // One builder per thread: a login then allocates only the script string itself (logins come in bursts).
+        StringBuilder sql = t_scriptBuilder ?? new StringBuilder(256);
+        t_scriptBuilder = null;
+        for (int i = 0; i < parameters.Count; i++)
         {
+            KeyValuePair<string, string> parameter = parameters[i];
             if (parameter.Key == "options")
             {
-                settings.AddRange(ParseOptions(parameter.Value));
+                foreach (KeyValuePair<string, string> option in ParseOptions(parameter.Value))
+                {
+                    AppendSetting(sql, option, serverDefaults);
+                }
             }
-            else if (parameter.Key is not ("user" or "database" or "replication") && !parameter.Key.StartsWith("_pq_.", StringComparison.Ordinal))
+            else if (IsRunTimeParameter(parameter.Key))
             {
-                settings.Add(parameter);
+                AppendSetting(sql, parameter, serverDefaults);
             }
         }
 
-        return settings;
+        string script = sql.ToString();
+        sql.Clear();
+        t_scriptBuilder = sql;
+        return new SessionSettings(script);
     }
+
+    private static void AppendSetting(StringBuilder sql, KeyValuePair<string, string> setting, IReadOnlyDictionary<string, string> serverDefaults)
+    {
+        if (IsServerDefault(setting, serverDefaults))
+        {
+            return;
+        }
+
+        sql.Append(sql.Length == 0 ? "SELECT " : ", ");
+        sql.Append("pg_catalog.set_config(");
+        AppendLiteral(sql, setting.Key);
+        sql.Append(", ");
+        AppendLiteral(sql, setting.Value);
+        sql.Append(", false)");
+    }
+
+    [ThreadStatic]
+    private static StringBuilder? t_scriptBuilder;
+
+    /// <summary>The run-time parameters a startup packet asks for: its own ones and the items of "options".</summary>
+    public static IEnumerable<KeyValuePair<string, string>> StartupSettings(IReadOnlyList<KeyValuePair<string, string>> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            KeyValuePair<string, string> parameter = parameters[i];
+            if (parameter.Key == "options")
+            {
+                foreach (KeyValuePair<string, string> option in ParseOptions(parameter.Value))
+                {
+                    yield return option;
+                }
+            }
+            else if (IsRunTimeParameter(parameter.Key))
+            {
+                yield return parameter;
+            }
+        }
+    }
+
+    /// <summary>Startup parameters other than the connection's identity (user, database, replication, _pq_ options).</summary>
+    private static bool IsRunTimeParameter(string key) =>
+        key is not ("user" or "database" or "replication") && !key.StartsWith("_pq_.", StringComparison.Ordinal);
 
     /// <summary>
     /// Takes the outcome of one sync point (Sync or simple Query) whose ReadyForQuery said
@@ -313,7 +344,12 @@ internal sealed class SessionSettings
     private static void AppendLiteral(StringBuilder sql, string value)
     {
         sql.Append('\'');
-        sql.Append(value.Replace("'", "''", StringComparison.Ordinal));
-        sql.Append('\'');
+        int start = 0;
+        for (int quote; (quote = value.IndexOf('\'', start)) >= 0; start = quote + 1)
+        {
+            sql.Append(value, start, quote + 1 - start).Append('\'');
+        }
+
+        sql.Append(value, start, value.Length - start).Append('\'');
     }
 }
