@@ -78,6 +78,10 @@ public sealed class AdmissionTests : IAsyncLifetime
             clusters: [duck_b]
         routing:
           default_group: pgfree
+        audit:
+          enabled: true
+          path: audit.jsonl
+          include_sql: true
         """;
 
     private async Task<NpgsqlConnection> OpenAsync(string database)
@@ -98,6 +102,27 @@ public sealed class AdmissionTests : IAsyncLifetime
         await using var command = new NpgsqlCommand(
             $"SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(0.3) {SleepMarker}%' AND state = 'active'", direct);
         return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>The audit record whose statement text contains <paramref name="marker"/> (the writer flushes within about 50 ms).</summary>
+    private async Task<System.Text.Json.JsonElement> AuditRecordAsync(string marker)
+    {
+        string path = Path.Combine(_edge.Directory, "audit.jsonl");
+        DateTime deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            foreach (string line in File.Exists(path) ? await File.ReadAllLinesAsync(path) : [])
+            {
+                if (line.Contains(marker, StringComparison.Ordinal))
+                {
+                    using var json = System.Text.Json.JsonDocument.Parse(line);
+                    return json.RootElement.Clone();
+                }
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"no audit record of {marker}");
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>A session whose open transaction holds the group's only slot (passthrough keeps the connection).</summary>
@@ -227,7 +252,13 @@ public sealed class AdmissionTests : IAsyncLifetime
         NpgsqlDataReader reader = await big.ExecuteReaderAsync();
         Assert.True(await reader.ReadAsync());
 
-        Assert.Equal("b", await ScalarAsync(probe, "SELECT side FROM marker"));
+        Assert.Equal("b", await ScalarAsync(probe, "/* spilled */ SELECT side FROM marker"));
+
+        // The spilled statement is recorded where it ran: the spill group's cluster.
+        System.Text.Json.JsonElement record = await AuditRecordAsync("/* spilled */");
+        Assert.Equal("other", record.GetProperty("group").GetString());
+        Assert.Equal("duck_b", record.GetProperty("cluster").GetString());
+        Assert.Equal("ok", record.GetProperty("outcome").GetString());
 
         big.Cancel();
         try
@@ -294,6 +325,12 @@ public sealed class MySqlAdmissionTests : IAsyncLifetime
                 admission: {"{"} max_running: 1, overflow: {"{"} spill: other {"}"} {"}"}
               other:
                 clusters: [duck2]
+              patient:
+                clusters: [duck]
+                admission: {"{"} max_running: 1, max_queued: 5, queue_timeout: 60s {"}"}
+              patient_maria:
+                clusters: [maria]
+                admission: {"{"} max_running: 1, max_queued: 5, queue_timeout: 60s {"}"}
             routing:
               default_group: maria
             """);
@@ -377,6 +414,77 @@ public sealed class MySqlAdmissionTests : IAsyncLifetime
             {
             }
         }
+    }
+
+    [Fact]
+    public async Task Kill_query_ends_an_arrow_path_queue_wait_at_once()
+    {
+        await using MySqlConnection streaming = Connection("patient");
+        await streaming.OpenAsync();
+        await using MySqlConnection waiter = Connection("patient");
+        await waiter.OpenAsync();
+
+        // A long result the client stops reading holds the group's only slot while it streams.
+        await using var big = new MySqlCommand("SELECT i, repeat('x', 200) AS pad FROM range(50000000) t(i)", streaming);
+        MySqlDataReader reader = await big.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+
+        await AssertKillEndsTheWaitAsync(waiter, "patient", "SELECT 1");
+
+        big.Cancel();
+        try
+        {
+            await reader.DisposeAsync();
+        }
+        catch (MySqlException)
+        {
+            // Interrupted as asked.
+        }
+    }
+
+    [Fact]
+    public async Task Kill_query_ends_a_passthrough_queue_wait_at_once()
+    {
+        await using MySqlConnection holder = Connection("patient_maria");
+        await holder.OpenAsync();
+
+        // Opened first: the login may borrow a server connection, which is admitted like any other borrow.
+        await using MySqlConnection waiter = Connection("patient_maria");
+        await waiter.OpenAsync();
+        await ScalarAsync(holder, "BEGIN");
+        Assert.Equal("1", await ScalarAsync(holder, "SELECT 1"));
+
+        await AssertKillEndsTheWaitAsync(waiter, "patient_maria", "SELECT 2");
+        await ScalarAsync(holder, "COMMIT");
+    }
+
+    /// <summary>
+    /// A statement of <paramref name="waiter"/> (a session on <paramref name="database"/>) waits for the held slot;
+    /// KILL QUERY from a third connection ends the wait with ERR 1317 long before the 60 s queue timeout. The KILL
+    /// is repeated until the statement ends: one sent before the statement queued has nothing to end.
+    /// </summary>
+    private async Task AssertKillEndsTheWaitAsync(MySqlConnection waiter, string database, string sql)
+    {
+        await using MySqlConnection killer = Connection("duck");
+        await killer.OpenAsync();
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        Task<string?> waiting = ScalarAsync(waiter, sql);
+        while (!waiting.IsCompleted)
+        {
+            Assert.True(started.Elapsed < TimeSpan.FromSeconds(15), "KILL QUERY did not end the queue wait");
+            await ScalarAsync(killer, $"KILL QUERY {waiter.ServerThread}");
+            await Task.WhenAny(waiting, Task.Delay(100));
+        }
+
+        var error = await Assert.ThrowsAsync<MySqlException>(() => waiting);
+        Assert.Equal(1317, error.Number);
+        Assert.Contains($"cancelled after waiting", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"group '{database}'", error.Message, StringComparison.Ordinal);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(15));
+
+        // The session goes on.
+        Assert.Equal("3", await ScalarAsync(killer, "SELECT 3"));
     }
 
     private MySqlConnection Connection(string database) => new(MySqlConnectionStrings.For(_edge.Port, "edge", database));

@@ -24,8 +24,38 @@ internal sealed partial class MySqlSession
     // The engine a spilled statement runs on now (KILL QUERY and timeouts act on it too).
     private volatile IEngineSession? _spilledEngine;
 
+    // Cancelled by KILL QUERY from another connection while a statement waits in a queue.
+    private CancellationTokenSource? _queueWait;
+
     /// <summary>The process's admission gates (null: none).</summary>
     public AdmissionGates? Admission { get; init; }
+
+    /// <summary>A token KILL QUERY cancels while the statement waits for a slot (reset per statement).</summary>
+    private CancellationToken QueueWaitToken()
+    {
+        CancellationTokenSource? wait = _queueWait;
+        if (wait is null || !wait.TryReset())
+        {
+            wait?.Dispose();
+            wait = new CancellationTokenSource();
+            _queueWait = wait;
+        }
+
+        return wait.Token;
+    }
+
+    /// <summary>KILL QUERY: a statement waiting for a slot leaves the queue at once (ERR 1317).</summary>
+    private void CancelQueueWait()
+    {
+        try
+        {
+            _queueWait?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Replaced by the next statement's source meanwhile.
+        }
+    }
 
     /// <summary>
     /// The slots for the statement about to run on the current engine, and the spill group's engine session when
@@ -46,14 +76,15 @@ internal sealed partial class MySqlSession
             : SpillPolicy.Stay;
         try
         {
-            AdmissionDecision decision = await StatementAdmission.AdmitAsync(gates, group, _clusterName, spill, CancellationToken.None).ConfigureAwait(false);
+            CancellationToken wait = QueueWaitToken();
+            AdmissionDecision decision = await StatementAdmission.AdmitAsync(gates, group, _clusterName, spill, wait).ConfigureAwait(false);
             if (decision.SpillGroup is not { } spillGroup)
             {
                 return (true, decision.Lease, null);
             }
 
             GroupEngine target = await SpillTargetAsync(group, spillGroup).ConfigureAwait(false);
-            StatementLease lease = await StatementAdmission.AdmitSpilledAsync(gates, target.Group.Name, target.Cluster, CancellationToken.None).ConfigureAwait(false);
+            StatementLease lease = await StatementAdmission.AdmitSpilledAsync(gates, target.Group.Name, target.Cluster, wait).ConfigureAwait(false);
             return (true, lease, target);
         }
         catch (EngineException ex)
@@ -78,6 +109,8 @@ internal sealed partial class MySqlSession
 
     private async ValueTask ReleaseSpillRouterAsync()
     {
+        _queueWait?.Dispose();
+        _queueWait = null;
         if (_spillRouter is not null)
         {
             await _spillRouter.DisposeAsync().ConfigureAwait(false);

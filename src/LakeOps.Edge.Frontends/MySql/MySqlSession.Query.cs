@@ -103,20 +103,9 @@ internal sealed partial class MySqlSession
         IQueryResult? result = null;
         try
         {
-            using (StatementObservation observed = StatementObservation.Begin(_picker, spilled?.Cluster ?? _clusterName))
-            {
-                try
-                {
-                    result = await engine.ExecuteAsync(engineSql, CancellationToken.None).ConfigureAwait(false);
-                }
-                catch (EngineException ex)
-                {
-                    observed.Failed(ex);
-                    throw;
-                }
-
-                observed.Succeeded();
-            }
+            result = spilled is not null
+                ? await ExecuteObservedAsync(engine, spilled.Cluster, engineSql).ConfigureAwait(false)
+                : await ExecuteWithRetryAsync(sql, engineSql, mayRetry: gateway is null).ConfigureAwait(false);
 
             bool ok = await WriteResultAsync(result, more, binary: false).ConfigureAwait(false);
             if (ok && gateway is not null)

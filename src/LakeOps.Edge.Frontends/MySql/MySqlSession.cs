@@ -128,6 +128,7 @@ internal sealed partial class MySqlSession
     {
         // HOOK (mysql passthrough): the passthrough sends KILL QUERY to the server connection in use.
         _passthrough?.CancelQuery();
+        CancelQueueWait();
         if (_statementRunning)
         {
             _engine?.Cancel();
@@ -477,6 +478,7 @@ internal sealed partial class MySqlSession
 
         await ReleaseSpillRouterAsync().ConfigureAwait(false);
         await CloseEngineAsync().ConfigureAwait(false);
+        await CloseRetiredEnginesAsync().ConfigureAwait(false);
         ReturnPayloadBuffer();
         _killed.Dispose();
     }

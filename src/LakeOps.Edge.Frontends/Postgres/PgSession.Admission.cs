@@ -27,6 +27,9 @@ internal sealed partial class PgSession
     // The engine a spilled statement runs on now (cancel and timeouts act on it too).
     private volatile IEngineSession? _spilledEngine;
 
+    // Where the current engine statement spilled to (null: its own group), for its audit record.
+    private GroupEngine? _spilledTo;
+
     // The statements of a multi-statement Query run in one implicit transaction: they may not spill out of it.
     private bool _inImplicitTransaction;
 
@@ -58,18 +61,37 @@ internal sealed partial class PgSession
         IQueryResult result;
         try
         {
+            GroupEngine? target = null;
             if (decision.SpillGroup is { } spillGroup)
             {
-                GroupEngine target = await SpillTargetAsync(group, spillGroup).ConfigureAwait(false);
+                target = await SpillTargetAsync(group, spillGroup).ConfigureAwait(false);
                 lease = await StatementAdmission.AdmitSpilledAsync(Admission!, target.Group.Name, target.Cluster, wait).ConfigureAwait(false);
                 _spilledEngine = target.Session;
-                (result, spilledPrepared) = await ExecuteSpilledAsync(statement, parameters, target, cancellationToken).ConfigureAwait(false);
+                _spilledTo = target;
+            }
+
+            if (target is null && statement.Prepared is null)
+            {
+                // Observed per attempt, with the retry on another member when the cluster fails first.
+                result = await ExecuteWithRetryAsync(statement, cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                result = statement.Prepared is { } prepared
-                    ? await prepared.ExecuteAsync(parameters, cancellationToken).ConfigureAwait(false)
-                    : await _engine!.ExecuteAsync(statement.EngineSql, cancellationToken).ConfigureAwait(false);
+                // Health hears about the cluster the statement runs on (the spill group's when spilled).
+                using StatementObservation observed = StatementObservation.Begin(_picker, target?.Cluster ?? cluster);
+                try
+                {
+                    (result, spilledPrepared) = target is not null
+                        ? await ExecuteSpilledAsync(statement, parameters, target, cancellationToken).ConfigureAwait(false)
+                        : (await statement.Prepared!.ExecuteAsync(parameters, cancellationToken).ConfigureAwait(false), null);
+                }
+                catch (EngineException ex)
+                {
+                    observed.Failed(ex);
+                    throw;
+                }
+
+                observed.Succeeded();
             }
         }
         catch

@@ -59,8 +59,9 @@ internal sealed partial class PgSession
             return;
         }
 
-        string group = (statement.Target ?? _active)?.Group.Name ?? _loginDecision.Group?.Name ?? "";
-        audit.Write(statement.Sql, statement.Decision, group, _clusterName, start, rows, outcome, sqlState);
+        // A spilled statement is recorded where it ran: the spill group's cluster.
+        string group = _spilledTo?.Group.Name ?? (statement.Target ?? _active)?.Group.Name ?? _loginDecision.Group?.Name ?? "";
+        audit.Write(statement.Sql, statement.Decision, group, _spilledTo?.Cluster ?? _clusterName, start, rows, outcome, sqlState);
     }
 
     /// <summary>Extended protocol Execute, recorded when its portal completes (or fails).</summary>

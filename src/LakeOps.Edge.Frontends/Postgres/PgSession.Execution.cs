@@ -129,6 +129,7 @@ internal sealed partial class PgSession
     /// </summary>
     private async ValueTask<(IQueryResult? Result, string? Tag)> RunAsync(PgStatement statement, ParameterValue[] parameters, CancellationToken cancellationToken)
     {
+        _spilledTo = null;
         string? handled = ApplyTransactionRules(statement);
         if (handled is not null)
         {
@@ -186,44 +187,49 @@ internal sealed partial class PgSession
                 return (null, "DISCARD ALL");
         }
 
-        return await RunObservedAsync(statement, parameters, cancellationToken).ConfigureAwait(false);
+        return await RunEngineAsync(statement, parameters, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// An engine statement, with its outcome reported to its cluster's health: success with the time until the
-    /// result was ready, failures that say the cluster is sick (see <see cref="ClusterFailover.Classify"/>), and
-    /// the statement counted as running meanwhile (least_loaded).
+    /// An engine statement, with its outcome reported to the health of the cluster it ran on: success with the
+    /// time until the result was ready, failures that say the cluster is sick (see
+    /// <see cref="ClusterFailover.Classify"/>), and the statement counted as running meanwhile (least_loaded).
+    /// With admission the observation starts once a slot is held, on the cluster admission chose (a spilled
+    /// statement reports on the spill group's cluster), so a queue wait is neither latency nor load.
     /// </summary>
-    private async ValueTask<(IQueryResult? Result, string? Tag)> RunObservedAsync(PgStatement statement, ParameterValue[] parameters, CancellationToken cancellationToken)
-    {
-        using StatementObservation observed = StatementObservation.Begin(_picker, _clusterName);
-        try
-        {
-            (IQueryResult? Result, string? Tag) outcome = await RunEngineAsync(statement, parameters, cancellationToken).ConfigureAwait(false);
-            observed.Succeeded();
-            return outcome;
-        }
-        catch (EngineException ex)
-        {
-            observed.Failed(ex);
-            throw;
-        }
-    }
-
     private async ValueTask<(IQueryResult? Result, string? Tag)> RunEngineAsync(PgStatement statement, ParameterValue[] parameters, CancellationToken cancellationToken)
     {
-        // Engine statement. COMMIT of a failed transaction rolls back, as in PostgreSQL.
-        bool commitOfFailed = statement.Info.Kind == StatementKind.Commit && _transactionStatus == PgTransactionStatus.Failed;
         if (Admission is { IsActive: true } && IsAdmitted(statement.Info.Kind))
         {
             return await RunAdmittedAsync(statement, parameters, cancellationToken).ConfigureAwait(false);
         }
 
-        IQueryResult result = commitOfFailed
-            ? await _engine!.ExecuteAsync("ROLLBACK", cancellationToken).ConfigureAwait(false)
-            : statement.Prepared is { } prepared
-                ? await prepared.ExecuteAsync(parameters, cancellationToken).ConfigureAwait(false)
-                : await _engine!.ExecuteAsync(statement.EngineSql, cancellationToken).ConfigureAwait(false);
+        // COMMIT of a failed transaction rolls back, as in PostgreSQL.
+        bool commitOfFailed = statement.Info.Kind == StatementKind.Commit && _transactionStatus == PgTransactionStatus.Failed;
+        IQueryResult result;
+        if (!commitOfFailed && statement.Prepared is null)
+        {
+            // Observed per attempt, on the cluster each attempt ran on.
+            result = await ExecuteWithRetryAsync(statement, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            using StatementObservation observed = StatementObservation.Begin(_picker, _clusterName);
+            try
+            {
+                result = commitOfFailed
+                    ? await _engine!.ExecuteAsync("ROLLBACK", cancellationToken).ConfigureAwait(false)
+                    : await statement.Prepared!.ExecuteAsync(parameters, cancellationToken).ConfigureAwait(false);
+            }
+            catch (EngineException ex)
+            {
+                observed.Failed(ex);
+                throw;
+            }
+
+            observed.Succeeded();
+        }
+
         if (result.ReturnsRows)
         {
             return (result, null);

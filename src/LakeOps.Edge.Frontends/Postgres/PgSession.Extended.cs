@@ -108,9 +108,8 @@ internal sealed partial class PgSession
 
             // A routed statement is prepared (and later runs) on the engine session of its group.
             SqlDialect dialect = planned.Target?.Dialect ?? _engineDialect;
-            IEngineSession engine = planned.Target?.Session ?? _engine!;
             string engineSql = dialect == SqlDialect.DuckDb ? DuckDbParameterTypes.Apply(planned.EngineSql, parse.ParameterTypeOids) : planned.EngineSql;
-            IPreparedStatement prepared = await engine.PrepareAsync(engineSql, stopping).ConfigureAwait(false);
+            IPreparedStatement prepared = await PrepareWithRetryAsync(planned, engineSql, stopping).ConfigureAwait(false);
             statement = planned with
             {
                 EngineSql = engineSql,

@@ -124,10 +124,29 @@ internal sealed class SessionRouter : IAsyncDisposable
         }
 
         Log.Info(EventId.StatementRouted, $"{Request.Protocol} session of '{Request.User}' leaves cluster '{previous.Cluster}' of group '{group.Name}' for '{cluster.Cluster}'");
-        var opened = new GroupEngine(group, cluster.Cluster, cluster.Engine, cluster.Session);
-        _open[_open.IndexOf(previous)] = opened;
-        _retired.Add(previous);
-        return (opened, true);
+        return (Replace(previous, cluster), true);
+    }
+
+    /// <summary>
+    /// Makes <paramref name="cluster"/> (opened on another member of <paramref name="previous"/>'s group) the
+    /// group's engine session from now on; the old one stays open until the router is disposed.
+    /// </summary>
+    public GroupEngine Replace(GroupEngine previous, OpenedCluster cluster)
+    {
+        ArgumentNullException.ThrowIfNull(previous);
+        var opened = new GroupEngine(previous.Group, cluster.Cluster, cluster.Engine, cluster.Session);
+        int index = _open.IndexOf(previous);
+        if (index < 0)
+        {
+            _open.Add(opened);
+        }
+        else
+        {
+            _open[index] = opened;
+            _retired.Add(previous);
+        }
+
+        return opened;
     }
 
     /// <summary>Takes over an engine session opened at login on <paramref name="group"/> (closed with the router).</summary>

@@ -82,6 +82,40 @@ public sealed class ConnectionPoolTests
     }
 
     [Fact]
+    public async Task AfterABrokenReturnEveryConnectionIdleSinceBeforeItIsPingedOnce()
+    {
+        var clock = new ManualClock();
+        var factory = new Factory();
+        await using var pool = NewPool(factory, clock, new PoolOptions { MaxSize = 3, HealthCheckAfterIdle = TimeSpan.FromMinutes(10) });
+        TestConnection a = await pool.RentAsync(default);
+        TestConnection b = await pool.RentAsync(default);
+        TestConnection c = await pool.RentAsync(default);
+        pool.Return(a);
+        pool.Return(b);
+        clock.Advance(TimeSpan.FromSeconds(1));
+
+        // The server went away: c failed in use; a and b sit idle, dead without a sign.
+        a.PingResult = false;
+        b.PingResult = false;
+        c.IsBroken = true;
+        pool.Return(c);
+
+        TestConnection next = await pool.RentAsync(default);
+        Assert.Equal(1, b.Pings);
+        Assert.Equal(1, a.Pings);
+        Assert.NotSame(a, next);
+        Assert.NotSame(b, next);
+        Assert.True(a.Disposed.Task.IsCompleted);
+        Assert.Equal(4, factory.Opened);
+
+        // Connections given back after the failure are lent without a ping.
+        pool.Return(next);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Same(next, await pool.RentAsync(default));
+        Assert.Equal(0, next.Pings);
+    }
+
+    [Fact]
     public async Task ConnectionIdleLongerThanTheThresholdIsPingedAndReplacedWhenDead()
     {
         var clock = new ManualClock();

@@ -129,6 +129,57 @@ public sealed class PassthroughAuditTests : IDisposable
     }
 
     [Fact]
+    public void A_closed_named_statement_is_forgotten_and_the_others_are_kept()
+    {
+        Client(w => PgFrontendWriter.WriteParse(w, "s1", "update orders set state = $1", [25]));
+        Client(w => PgFrontendWriter.WriteParse(w, "s2", "delete from orders", []));
+        Client(PgFrontendWriter.WriteSync);
+        _audit.OnReady();
+        Client(w => PgFrontendWriter.WriteClose(w, 'S', "s1"));
+        Client(PgFrontendWriter.WriteSync);
+        _audit.OnReady();
+
+        // A Bind of the closed name (the server refuses it) is no longer described by its old text.
+        Client(w => PgFrontendWriter.WriteBind(w, "", "s1", [], [[(byte)'x']], []));
+        Client(w => PgFrontendWriter.WriteExecute(w, "", 0));
+        Client(PgFrontendWriter.WriteSync);
+        _audit.OnError("26000");
+        _audit.OnReady();
+
+        Client(w => PgFrontendWriter.WriteBind(w, "", "s2", [], [], []));
+        Client(w => PgFrontendWriter.WriteExecute(w, "", 0));
+        Client(PgFrontendWriter.WriteSync);
+        Complete("DELETE 4");
+        _audit.OnReady();
+
+        List<JsonElement> records = Records();
+        Assert.Equal(4, records.Count);
+        Assert.Equal("utility", Text(records[2], "statement_kind"));
+        Assert.True(!records[2].TryGetProperty("sql", out JsonElement sql) || sql.ValueKind == JsonValueKind.Null, records[2].ToString());
+        Assert.Equal("26000", Text(records[2], "sqlstate"));
+        Assert.Equal("delete", Text(records[3], "statement_kind"));
+        Assert.Equal("delete from orders", Text(records[3], "sql"));
+    }
+
+    [Fact]
+    public void Discarding_every_statement_forgets_every_name()
+    {
+        Client(w => PgFrontendWriter.WriteParse(w, "s1", "delete from orders", []));
+        Client(PgFrontendWriter.WriteSync);
+        _audit.OnReady();
+        _audit.ClearStatements();
+
+        Client(w => PgFrontendWriter.WriteBind(w, "", "s1", [], [], []));
+        Client(PgFrontendWriter.WriteSync);
+        _audit.OnReady();
+
+        List<JsonElement> records = Records();
+        Assert.Equal(2, records.Count);
+        Assert.Equal("utility", Text(records[1], "statement_kind"));
+        Assert.True(!records[1].TryGetProperty("sql", out JsonElement sql) || sql.ValueKind == JsonValueKind.Null, records[1].ToString());
+    }
+
+    [Fact]
     public void Errors_record_their_sqlstate_and_cancels_count_as_cancelled()
     {
         Client(w => PgFrontendWriter.WriteQuery(w, "select * from missing"));

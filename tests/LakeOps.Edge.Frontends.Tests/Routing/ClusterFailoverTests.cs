@@ -146,7 +146,7 @@ public sealed class ClusterFailoverTests
     }
 
     /// <summary>Real engines: PostgreSQL clusters on ports nothing listens on, and an in-memory DuckDB.</summary>
-    private sealed class Setup : IAsyncDisposable
+    internal sealed class Setup : IAsyncDisposable
     {
         private Setup(EngineRegistry engines, ClusterHealthRegistry registry, GroupConfig group)
         {

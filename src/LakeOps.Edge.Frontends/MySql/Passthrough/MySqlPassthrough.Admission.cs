@@ -15,20 +15,54 @@ internal sealed partial class MySqlPassthrough
 {
     private StatementLease _lease;
 
+    // Set while a command waits for an admission slot.
+    private CancellationTokenSource? _queueWait;
+
     /// <summary>The process's admission gates (null: none).</summary>
     public AdmissionGates? Admission { get; init; }
 
     /// <summary>The group the session was routed to (admission is per group name).</summary>
     public string Group { get; init; } = "";
 
+    /// <summary>The group balances least_loaded: each borrow counts as running work on <see cref="Health"/> until it goes back.</summary>
+    public bool CountsRunning { get; init; }
+
     /// <summary>The health of the engine's cluster (null: not reported): failed borrows and recovery are reported there.</summary>
-    public ClusterHealth? Health { get; init; }
+    public ClusterHealth? Health
+    {
+        get => _health;
+        init => _health = value;
+    }
 
     /// <summary>Takes the slots for a borrow; throws the refusal (EngineException 53300 / 57014).</summary>
     private async ValueTask AdmitAsync(CancellationToken cancellationToken)
     {
-        AdmissionDecision decision = await StatementAdmission.AdmitAsync(Admission, Group, _engine.ClusterName, SpillPolicy.Reject, cancellationToken).ConfigureAwait(false);
-        _lease = decision.Lease;
+        // KILL QUERY from another connection ends the wait at once (ERR 1317), as it would end the statement.
+        CancellationTokenSource wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Volatile.Write(ref _queueWait, wait);
+        try
+        {
+            AdmissionDecision decision = await StatementAdmission.AdmitAsync(Admission, Group, _engine.ClusterName, SpillPolicy.Reject, wait.Token).ConfigureAwait(false);
+            _lease = decision.Lease;
+        }
+        finally
+        {
+            Volatile.Write(ref _queueWait, null);
+            wait.Dispose();
+        }
+    }
+
+    /// <summary>KILL QUERY: a command waiting for a slot stops waiting.</summary>
+    private void CancelQueueWait()
+    {
+        try
+        {
+            Volatile.Read(ref _queueWait)?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The wait ended meanwhile.
+        }
     }
 
     /// <summary>Every connection goes back through here: the pool gets it first, then the slots are freed.</summary>
