@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Diagnostics;
 using LakeOps.Edge.Core.Engines;
+using LakeOps.Edge.Core.Security;
 using LakeOps.Edge.Routing.Admission;
 using LakeOps.Edge.Routing.Balancing;
 using LakeOps.Edge.Routing.Health;
@@ -13,10 +14,11 @@ namespace LakeOps.Edge.Frontends;
 /// <summary>
 /// A TCP front door on one address: binds, accepts, counts connections against max_connections, runs
 /// one session per client (<see cref="ServeAsync"/>, per protocol) and drains on stop. The listener's
-/// own settings (address, TLS certificate) are fixed at start; everything else is read from the
-/// current config snapshot per connection.
+/// address is fixed at start (a reload that changes it starts a new listener), its TLS certificate can be
+/// swapped by a reload (<see cref="UseCertificate"/>); everything else is read from the current config
+/// snapshot per connection.
 /// </summary>
-public abstract class FrontDoorListener : IAsyncDisposable
+public abstract class FrontDoorListener : IFrontDoor, ICertificateSwap
 {
     private readonly string _protocol;
     private readonly CancellationTokenSource _stopping = new();
@@ -25,6 +27,10 @@ public abstract class FrontDoorListener : IAsyncDisposable
     private readonly Lock _sessionsGate = new();
     private Task? _acceptLoop;
     private int _connections;
+    private X509Certificate2? _certificate;
+
+    // Certificates replaced by a reload: sessions that negotiated with one may still use it, so they live until disposal.
+    private readonly List<X509Certificate2> _retiredCertificates = [];
 
     protected FrontDoorListener(string protocol, ListenerConfig listener, ConfigStore config, IEngineProvider engines)
     {
@@ -36,9 +42,7 @@ public abstract class FrontDoorListener : IAsyncDisposable
         Engines = engines;
         if (listener.Tls is { } tls)
         {
-            Certificate = tls.KeyPath is null
-                ? X509CertificateLoader.LoadPkcs12FromFile(tls.CertificatePath, password: null)
-                : X509Certificate2.CreateFromPemFile(tls.CertificatePath, tls.KeyPath);
+            _certificate = ListenerCertificate.Load(tls);
         }
 
         _socket = new Socket(listener.Endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -63,7 +67,23 @@ public abstract class FrontDoorListener : IAsyncDisposable
     /// </summary>
     public ClusterPicker Picker { get; init; } = new(new ClusterHealthRegistry());
 
-    protected X509Certificate2? Certificate { get; }
+    /// <summary>The certificate a new connection gets (a reload may replace it; see <see cref="UseCertificate"/>).</summary>
+    protected X509Certificate2? Certificate => Volatile.Read(ref _certificate);
+
+    public X509Certificate2? CurrentCertificate => Certificate;
+
+    /// <summary>New connections get <paramref name="certificate"/>; open ones keep theirs (disposed with the listener).</summary>
+    public void UseCertificate(X509Certificate2? certificate)
+    {
+        X509Certificate2? previous = Interlocked.Exchange(ref _certificate, certificate);
+        if (previous is not null && !ReferenceEquals(previous, certificate))
+        {
+            lock (_retiredCertificates)
+            {
+                _retiredCertificates.Add(previous);
+            }
+        }
+    }
 
     /// <summary>The audit log sessions write to (null: none); sessions check whether it is enabled when they start.</summary>
     public AuditLog? Audit { get; init; }
@@ -144,11 +164,13 @@ public abstract class FrontDoorListener : IAsyncDisposable
     /// <summary>The listener's settings in the current snapshot (limits may change on reload).</summary>
     private ListenerConfig FindListener(EdgeConfig config)
     {
-        foreach (ListenerConfig candidate in config.Listeners)
+        // An index loop: foreach over the interface would box an enumerator for every connection.
+        IReadOnlyList<ListenerConfig> listeners = config.Listeners;
+        for (int i = 0; i < listeners.Count; i++)
         {
-            if (candidate.Name == Name)
+            if (listeners[i].Name == Name)
             {
-                return candidate;
+                return listeners[i];
             }
         }
 
@@ -182,6 +204,16 @@ public abstract class FrontDoorListener : IAsyncDisposable
         }
 
         Certificate?.Dispose();
+        lock (_retiredCertificates)
+        {
+            foreach (X509Certificate2 retired in _retiredCertificates)
+            {
+                retired.Dispose();
+            }
+
+            _retiredCertificates.Clear();
+        }
+
         _stopping.Dispose();
         GC.SuppressFinalize(this);
     }

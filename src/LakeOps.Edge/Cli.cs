@@ -14,6 +14,7 @@ internal static class Cli
           run --config FILE [--log-level debug|info|warn|error]
                                  start the gateway (SIGHUP reloads FILE, SIGTERM/SIGINT drain and stop)
           validate --config FILE check FILE; prints every error with its YAML path, exit code 1 if any
+                                 (the same checks a SIGHUP reload runs before it applies anything)
         """ + "\n" + ExplainCommand.Usage + """
 
           hash-password [--md5 USER | --mysql-native]
@@ -69,7 +70,7 @@ internal static class Cli
         }
 
         EdgeConfig config = result.Config!;
-        Console.Out.WriteLine($"{path}: OK ({config.Listeners.Count} listener(s), {config.Clusters.Count} cluster(s), {config.Groups.Count} group(s), {config.Users.Count} user(s), {config.Routes.Count} route(s))");
+        Console.Out.WriteLine($"{path}: OK ({config.Listeners.Count} listener(s), {config.Clusters.Count} cluster(s), {config.Groups.Count} group(s), {config.Users.Count} user(s), {config.Routes.Count} route(s)); sha256 {config.ContentHash} (a running gateway logs this hash for the revision it serves)");
         return 0;
     }
 

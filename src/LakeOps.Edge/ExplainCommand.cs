@@ -140,6 +140,7 @@ internal static class ExplainCommand
     private static string ProtocolName(ListenerProtocol protocol) => protocol switch
     {
         ListenerProtocol.MySql => "mysql",
+        ListenerProtocol.Trino => "trino",
         _ => "postgres",
     };
 

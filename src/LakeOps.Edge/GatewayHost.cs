@@ -5,14 +5,17 @@ using System.Security.Cryptography;
 using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Diagnostics;
 using LakeOps.Edge.Core.Engines;
+using LakeOps.Edge.Core.Security;
 using LakeOps.Edge.Engines;
 using LakeOps.Edge.Engines.Health;
-using LakeOps.Edge.Frontends;
 using LakeOps.Edge.Frontends.MySql;
 using LakeOps.Edge.Frontends.Postgres;
+using LakeOps.Edge.Frontends.Trino;
+using LakeOps.Edge.Reload;
 using LakeOps.Edge.Routing.Admission;
 using LakeOps.Edge.Routing.Balancing;
 using LakeOps.Edge.Routing.Health;
+using LakeOps.Edge.Systemd;
 using LakeOps.Edge.Telemetry.Audit;
 
 namespace LakeOps.Edge;
@@ -29,7 +32,10 @@ internal static class GatewayHost
         ThreadPool.GetMinThreads(out int workers, out int io);
         ThreadPool.SetMinThreads(Math.Max(workers, 64), io);
 
-        Log.Info(EventId.Starting, $"lakeops-edge {Cli.Version} starting with {configPath}");
+        // server.log_level wins over --log-level, which stays the level for a config without the key.
+        LogLevel defaultLogLevel = Log.MinimumLevel;
+        ConfigReloader.ApplyLogLevel(config, defaultLogLevel);
+        Log.Info(EventId.Starting, $"lakeops-edge {Cli.Version} starting with {configPath}: revision 1 (sha256 {config.ContentHash})");
         var store = new ConfigStore(config);
         EngineRegistry registry;
         try
@@ -62,26 +68,21 @@ internal static class GatewayHost
         var health = new ClusterHealthRegistry();
         var picker = new ClusterPicker(health);
         var monitor = new HealthMonitor(health, cluster => ClusterProbes.Create(engines.Find(cluster.Name)));
-        var listeners = new List<FrontDoorListener>();
+        // One factory per protocol: the listener set creates (and binds) front doors from them at start and on reload.
+        var factories = new Dictionary<ListenerProtocol, FrontDoorFactory>
+        {
+            [ListenerProtocol.Postgres] = l => new PgListener(l, store, engines) { Audit = audit, Admission = admission, Picker = picker },
+            [ListenerProtocol.MySql] = l => new MySqlListener(l, store, engines) { Audit = audit, Admission = admission, Picker = picker },
+            [ListenerProtocol.Trino] = l => new TrinoDoor(new TrinoFrontDoor(l, store, engines) { Audit = audit, Admission = admission, Picker = picker }),
+        };
+        await using var listeners = new ListenerSet(factories, ListenerCertificate.Load);
         try
         {
-            foreach (ListenerConfig listener in config.Listeners)
-            {
-                FrontDoorListener started = listener.Protocol == ListenerProtocol.MySql
-                    ? new MySqlListener(listener, store, engines) { Audit = audit, Admission = admission, Picker = picker }
-                    : new PgListener(listener, store, engines) { Audit = audit, Admission = admission, Picker = picker };
-                listeners.Add(started);
-                started.Start();
-            }
+            await listeners.StartAsync(config.Listeners).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is SocketException or CryptographicException or IOException)
+        catch (Exception ex) when (ex is SocketException or CryptographicException or IOException or ListenerReloadException)
         {
             Log.Error(EventId.Stopping, $"cannot start listener: {ex.Message}");
-            foreach (FrontDoorListener started in listeners)
-            {
-                await started.DisposeAsync().ConfigureAwait(false);
-            }
-
             await monitor.StopAsync().ConfigureAwait(false);
             return 1;
         }
@@ -89,67 +90,32 @@ internal static class GatewayHost
         // Probes start once the listeners are bound (their outgoing connections never race the listeners' ports).
         monitor.Start(store.Current);
         Log.Info(EventId.Listening, $"ready in {(DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds:0} ms since process start");
-        SystemdNotify("READY=1");
 
-        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
-        using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
-        using var onHup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; Reload(configPath, store, audit, monitor); });
+        // systemd (Type=notify): READY=1 only now that every listener is bound; the watchdog pings from here on.
+        using SystemdNotifier? systemd = SystemdNotifier.FromEnvironment();
+        systemd?.Ready();
+        await using SystemdWatchdog? watchdog = systemd is not null && SystemdNotifier.WatchdogIntervalFromEnvironment() is { } interval ? new SystemdWatchdog(systemd, interval) : null;
+        watchdog?.Start();
 
-        await stop.Task.ConfigureAwait(false);
-        Log.Info(EventId.Stopping, "stopping: no new connections, waiting for sessions to finish");
-        SystemdNotify("STOPPING=1");
-        TimeSpan timeout = store.Current.Server.ShutdownTimeout;
-        await Task.WhenAll(listeners.Select(l => l.StopAsync(timeout))).ConfigureAwait(false);
-        foreach (FrontDoorListener listener in listeners)
+        using var shutdown = new ShutdownSignals();
+        var reloader = new ConfigReloader(configPath, store, engines, listeners, audit, monitor, defaultLogLevel)
         {
-            await listener.DisposeAsync().ConfigureAwait(false);
-        }
+            Reloading = () => systemd?.Reloading(),
+            Reloaded = () => systemd?.Ready(),
+        };
+        using var onHup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; _ = reloader.ReloadAsync(); });
 
+        await shutdown.Requested.ConfigureAwait(false);
+        await reloader.StopAsync().ConfigureAwait(false);
+        Log.Info(EventId.Stopping, "stopping: no new connections, waiting for sessions to finish");
+        systemd?.Stopping();
+
+        // Idle clients are told at once; running statements finish. A second signal or the timeout exits at once.
+        TimeSpan timeout = store.Current.Server.ShutdownTimeout;
+        await shutdown.DrainOrExitAsync(listeners.StopAllAsync(Timeout.InfiniteTimeSpan), timeout).ConfigureAwait(false);
+        await listeners.DisposeAsync().ConfigureAwait(false);
         await monitor.StopAsync().ConfigureAwait(false);
         Log.Info(EventId.Stopped, "stopped");
         return 0;
-    }
-
-    /// <summary>Parse + validate everything, then swap the snapshot; a bad file keeps the last good one.</summary>
-    private static void Reload(string configPath, ConfigStore store, AuditLog audit, HealthMonitor monitor)
-    {
-        ConfigLoadResult result = ConfigLoader.LoadFile(configPath);
-        if (!result.Success)
-        {
-            Log.Error(EventId.ConfigReloadFailed, $"reload of {configPath} failed; keeping the running configuration:{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", result.Errors)}");
-            return;
-        }
-
-        store.Publish(result.Config!);
-
-        // Health options and cluster states (draining, disabled) apply to the next pick; probes follow.
-        monitor.Reconfigure(result.Config!);
-
-        // Reopens the audit file too, so logrotate's rename + SIGHUP starts a new one.
-        audit.Reconfigure(result.Config!.Audit);
-        Log.Info(EventId.ConfigReloaded, $"reloaded {configPath} (listener addresses and cluster addresses apply at restart; cluster state and health at once; users and limits apply to new sessions, routes also to the next statement of sessions that route per statement)");
-    }
-
-    /// <summary>sd_notify without libsystemd: one datagram to $NOTIFY_SOCKET.</summary>
-    private static void SystemdNotify(string state)
-    {
-        string? path = Environment.GetEnvironmentVariable("NOTIFY_SOCKET");
-        if (string.IsNullOrEmpty(path))
-        {
-            return;
-        }
-
-        try
-        {
-            using var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
-            string address = path[0] == '@' ? "\0" + path[1..] : path;
-            socket.Connect(new UnixDomainSocketEndPoint(address));
-            socket.Send(System.Text.Encoding.UTF8.GetBytes(state));
-        }
-        catch (SocketException ex)
-        {
-            Log.Warn(EventId.Starting, $"systemd notify failed: {ex.Message}");
-        }
     }
 }

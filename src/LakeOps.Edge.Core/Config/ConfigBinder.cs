@@ -1,6 +1,8 @@
 using System.Collections.Frozen;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using LakeOps.Edge.Core.Security;
 using YamlDotNet.RepresentationModel;
 
@@ -13,12 +15,12 @@ namespace LakeOps.Edge.Core.Config;
 internal sealed partial class ConfigBinder
 {
     private static readonly string[] RootKeys = ["server", "listeners", "users", "clusters", "groups", "routing", "routes", "fallback", "audit"];
-    private static readonly string[] ServerKeys = ["postgres_server_version", "mysql_server_version", "shutdown_timeout"];
+    private static readonly string[] ServerKeys = ["postgres_server_version", "mysql_server_version", "shutdown_timeout", "log_level"];
     private static readonly string[] ListenerKeys = ["protocol", "address", "auth", "tls", "limits"];
     private static readonly string[] TlsKeys = ["certificate", "key", "required"];
-    private static readonly string[] ListenerLimitKeys = ["max_connections", "max_message_size", "login_timeout", "idle_in_transaction_timeout", "idle_timeout"];
-    private static readonly string[] UserKeys = ["scram", "md5", "mysql_native", "roles"];
-    private static readonly string[] ClusterKeys = ["engine", "duckdb", "postgres", "mysql", "pool", "limits", "admission", "health", "state"];
+    private static readonly string[] ListenerLimitKeys = ["max_connections", "max_message_size", "login_timeout", "idle_in_transaction_timeout", "idle_timeout", "client_timeout"];
+    private static readonly string[] UserKeys = ["scram", "md5", "mysql_native", "bearer_token_sha256", "roles"];
+    private static readonly string[] ClusterKeys = ["engine", "duckdb", "postgres", "mysql", "trino", "pool", "limits", "admission", "health", "state"];
     private static readonly string[] RemoteKeys = ["host", "port", "user", "password", "database", "tls", "ca_file"];
     private static readonly string[] PoolKeys = ["min_size", "max_size", "idle_timeout", "max_lifetime", "connect_timeout", "health_check_after_idle"];
     private static readonly string[] DuckDbKeys = ["path", "read_only", "threads", "memory_limit"];
@@ -41,7 +43,7 @@ internal sealed partial class ConfigBinder
         _baseDirectory = baseDirectory;
     }
 
-    public EdgeConfig Bind(YamlMappingNode root, string? sourcePath)
+    public EdgeConfig Bind(YamlMappingNode root, string? sourcePath, string contentHash = "")
     {
         _y.CheckKeys(root, string.Empty, RootKeys);
 
@@ -72,6 +74,7 @@ internal sealed partial class ConfigBinder
             Server = server,
             Audit = audit,
             SourcePath = sourcePath is null ? null : Path.GetFullPath(sourcePath),
+            ContentHash = contentHash,
         };
     }
 
@@ -91,6 +94,7 @@ internal sealed partial class ConfigBinder
             PostgresServerVersion = _y.Optional(map, "postgres_server_version", path, defaults.PostgresServerVersion, TryParseServerVersion),
             MySqlServerVersion = _y.Optional(map, "mysql_server_version", path, defaults.MySqlServerVersion, TryParseServerVersion),
             ShutdownTimeout = _y.Optional(map, "shutdown_timeout", path, defaults.ShutdownTimeout, ConfigValues.TryParseDuration),
+            LogLevel = _y.Optional(map, "log_level", path, defaults.LogLevel, ConfigValues.TryParseLogLevel),
         };
     }
 
@@ -150,13 +154,19 @@ internal sealed partial class ConfigBinder
             error = MySqlNativePassword.IsWellFormed(text) ? null : "a mysql_native hash is '*' followed by 40 uppercase hex digits (see 'lakeops-edge hash-password')";
             return error is null;
         });
-        if (scram is null && md5 is null && mysqlNative is null && _y.ErrorCount == errorsBefore)
+        string? bearer = _y.Optional<string?>(map, "bearer_token_sha256", path, null, static (string text, out string? value, out string? error) =>
         {
-            _y.Error(path, "needs a password verifier: 'scram', 'md5' and/or 'mysql_native' (create them with 'lakeops-edge hash-password')", map);
+            value = text;
+            error = text.Length == 64 && text.AsSpan().IndexOfAnyExcept("0123456789abcdef") < 0 ? null : "a bearer_token_sha256 is 64 lowercase hex digits (printf %s TOKEN | sha256sum)";
+            return error is null;
+        });
+        if (scram is null && md5 is null && mysqlNative is null && bearer is null && _y.ErrorCount == errorsBefore)
+        {
+            _y.Error(path, "needs a password verifier: 'scram', 'md5', 'mysql_native' and/or 'bearer_token_sha256' (create them with 'lakeops-edge hash-password')", map);
         }
 
         IReadOnlyList<string> roles = StringList(YamlBinder.Get(map, "roles"), YamlBinder.Join(path, "roles"), NameCheck("role")) ?? [];
-        return new UserConfig { Name = name, ScramVerifier = scram, Md5Hash = md5, MySqlNativeHash = mysqlNative, Roles = roles };
+        return new UserConfig { Name = name, ScramVerifier = scram, Md5Hash = md5, MySqlNativeHash = mysqlNative, BearerTokenSha256 = bearer, Roles = roles };
     }
 
     private ListenerConfig? BindListener(string name, YamlMappingNode map, string path)
@@ -164,15 +174,24 @@ internal sealed partial class ConfigBinder
         ListenerProtocol protocol = _y.Required(map, "protocol", path, ListenerProtocol.Postgres, ConfigValues.TryParseProtocol);
         IPEndPoint? endpoint = _y.Required<IPEndPoint?>(map, "address", path, null, ConfigValues.TryParseEndpoint);
         int errorsBefore = _y.ErrorCount;
-        AuthMethod defaultAuth = protocol == ListenerProtocol.MySql ? AuthMethod.CachingSha2Password : AuthMethod.ScramSha256;
+        AuthMethod defaultAuth = protocol switch
+        {
+            ListenerProtocol.MySql => AuthMethod.CachingSha2Password,
+            ListenerProtocol.Trino => AuthMethod.Password,
+            _ => AuthMethod.ScramSha256,
+        };
         AuthMethod auth = _y.Optional(map, "auth", path, defaultAuth, ConfigValues.TryParseAuth);
         bool authValid = _y.ErrorCount == errorsBefore;
         if (authValid && !AuthFits(protocol, auth))
         {
-            string allowed = protocol == ListenerProtocol.MySql
-                ? "trust, mysql_native_password or caching_sha2_password"
-                : "trust, cleartext, md5 or scram-sha-256";
-            _y.Error(YamlBinder.Join(path, "auth"), $"auth '{ConfigValues.Name(auth)}' does not exist for a {(protocol == ListenerProtocol.MySql ? "mysql" : "postgres")} listener (use {allowed})", YamlBinder.Get(map, "auth"));
+            string allowed = protocol switch
+            {
+                ListenerProtocol.MySql => "trust, mysql_native_password or caching_sha2_password",
+                ListenerProtocol.Trino => "trust or password",
+                _ => "trust, cleartext, md5 or scram-sha-256",
+            };
+            string kind = protocol switch { ListenerProtocol.MySql => "mysql", ListenerProtocol.Trino => "trino", _ => "postgres" };
+            _y.Error(YamlBinder.Join(path, "auth"), $"auth '{ConfigValues.Name(auth)}' does not exist for a {kind} listener (use {allowed})", YamlBinder.Get(map, "auth"));
             authValid = false;
         }
 
@@ -193,6 +212,7 @@ internal sealed partial class ConfigBinder
     {
         AuthMethod.Trust => true,
         AuthMethod.MySqlNativePassword or AuthMethod.CachingSha2Password => protocol == ListenerProtocol.MySql,
+        AuthMethod.Password => protocol == ListenerProtocol.Trino,
         _ => protocol == ListenerProtocol.Postgres,
     };
 
@@ -209,7 +229,31 @@ internal sealed partial class ConfigBinder
         string? certificate = _y.Required<string?>(map, "certificate", path, null, ReadableFile);
         string? key = _y.Optional<string?>(map, "key", path, null, ReadableFile);
         bool required = _y.Optional(map, "required", path, false, ConfigValues.TryParseBool);
-        return certificate is null ? null : new TlsConfig(certificate, key, required);
+        if (certificate is null)
+        {
+            return null;
+        }
+
+        var tls = new TlsConfig(certificate, key, required);
+        CheckCertificateLoads(tls, path, map);
+        return tls;
+    }
+
+    /// <summary>The listener loads these files at start and on every reload: a file it could not serve is an error here.</summary>
+    private void CheckCertificateLoads(TlsConfig tls, string path, YamlMappingNode map)
+    {
+        try
+        {
+            using X509Certificate2 loaded = ListenerCertificate.Load(tls);
+            if (!loaded.HasPrivateKey)
+            {
+                _y.Error(YamlBinder.Join(path, "certificate"), $"'{tls.CertificatePath}' holds no private key (give the key file under 'key')", YamlBinder.Get(map, "certificate"));
+            }
+        }
+        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            _y.Error(YamlBinder.Join(path, "certificate"), $"cannot load the certificate{(tls.KeyPath is null ? "" : " and key")}: {ex.Message}", YamlBinder.Get(map, "certificate"));
+        }
     }
 
     private ListenerLimits BindListenerLimits(YamlMappingNode listener, string listenerPath)
@@ -230,6 +274,7 @@ internal sealed partial class ConfigBinder
             LoginTimeout = _y.Optional(map, "login_timeout", path, defaults.LoginTimeout, TryParsePositiveDuration),
             IdleInTransactionTimeout = _y.Optional(map, "idle_in_transaction_timeout", path, defaults.IdleInTransactionTimeout, ConfigValues.TryParseDuration),
             IdleTimeout = _y.Optional(map, "idle_timeout", path, defaults.IdleTimeout, ConfigValues.TryParseDuration),
+            ClientTimeout = _y.Optional(map, "client_timeout", path, defaults.ClientTimeout, TryParsePositiveDuration),
         };
     }
 
@@ -256,10 +301,11 @@ internal sealed partial class ConfigBinder
             }
         }
 
+        TrinoEngineOptions? trino = BindTrinoSection(map, path, engine);
         YamlNode? poolNode = YamlBinder.Get(map, "pool");
-        if (poolNode is not null && remote is null)
+        if (poolNode is not null && remote is null && trino is null)
         {
-            _y.Error(YamlBinder.Join(path, "pool"), "a pool applies only to network engines (postgres, mysql)", poolNode);
+            _y.Error(YamlBinder.Join(path, "pool"), "a pool applies only to network engines (postgres, mysql, trino)", poolNode);
         }
 
         return new ClusterConfig
@@ -268,6 +314,7 @@ internal sealed partial class ConfigBinder
             Engine = engine,
             DuckDb = duckDb,
             Remote = remote,
+            Trino = trino,
             Pool = BindPool(map, path),
             Limits = BindClusterLimits(map, path),
             Admission = BindAdmission(map, path, name, isGroup: false),
@@ -531,6 +578,7 @@ internal sealed partial class ConfigBinder
                     AuthMethod.Md5 => "at least one user with an 'md5' hash",
                     AuthMethod.MySqlNativePassword => "at least one user with a 'mysql_native' hash",
                     AuthMethod.CachingSha2Password => "at least one user with a 'scram' verifier (caching_sha2_password checks passwords against it)",
+                    AuthMethod.Password => "at least one user with a 'scram', 'md5', 'mysql_native' or 'bearer_token_sha256'",
                     _ => "at least one user",
                 };
                 string hint = authNode is null ? " (scram-sha-256 is the default when 'auth' is not set)" : string.Empty;
@@ -557,6 +605,7 @@ internal sealed partial class ConfigBinder
                 AuthMethod.ScramSha256 or AuthMethod.CachingSha2Password => user.ScramVerifier is not null,
                 AuthMethod.Md5 => user.Md5Hash is not null,
                 AuthMethod.MySqlNativePassword => user.MySqlNativeHash is not null,
+                AuthMethod.Password => user.ScramVerifier is not null || user.Md5Hash is not null || user.MySqlNativeHash is not null || user.BearerTokenSha256 is not null,
                 _ => user.ScramVerifier is not null || user.Md5Hash is not null,
             };
             if (usable)

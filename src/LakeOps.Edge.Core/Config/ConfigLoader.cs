@@ -59,8 +59,17 @@ public static class ConfigLoader
         string baseDirectory = sourcePath is null
             ? Directory.GetCurrentDirectory()
             : Path.GetDirectoryName(Path.GetFullPath(sourcePath)) ?? Directory.GetCurrentDirectory();
-        EdgeConfig config = new ConfigBinder(errors, getEnvironmentVariable, baseDirectory).Bind(root, sourcePath);
+        EdgeConfig config = new ConfigBinder(errors, getEnvironmentVariable, baseDirectory).Bind(root, sourcePath, ContentHash(yamlText));
         return new ConfigLoadResult(config, SortByLine(errors));
+    }
+
+    /// <summary>The first 12 hex digits of the SHA-256 of the text: enough to tell revisions apart in a log line.</summary>
+    public static string ContentHash(string yamlText)
+    {
+        ArgumentNullException.ThrowIfNull(yamlText);
+        Span<byte> hash = stackalloc byte[32];
+        System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(yamlText), hash);
+        return Convert.ToHexStringLower(hash[..6]);
     }
 
     private static YamlMappingNode? Parse(string yamlText, List<ConfigError> errors)

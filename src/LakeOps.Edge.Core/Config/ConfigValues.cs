@@ -208,7 +208,7 @@ internal static class ConfigValues
         IPAddress.IsLoopback(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address);
 
     public static bool TryParseProtocol(string text, out ListenerProtocol value, out string? error) =>
-        TryParseKeyword(text, out value, out error, "protocol", ("postgres", ListenerProtocol.Postgres), ("mysql", ListenerProtocol.MySql));
+        TryParseKeyword(text, out value, out error, "protocol", ("postgres", ListenerProtocol.Postgres), ("mysql", ListenerProtocol.MySql), ("trino", ListenerProtocol.Trino));
 
     public static bool TryParseAuth(string text, out AuthMethod value, out string? error) =>
         TryParseKeyword(
@@ -221,7 +221,8 @@ internal static class ConfigValues
             ("md5", AuthMethod.Md5),
             ("scram-sha-256", AuthMethod.ScramSha256),
             ("mysql_native_password", AuthMethod.MySqlNativePassword),
-            ("caching_sha2_password", AuthMethod.CachingSha2Password));
+            ("caching_sha2_password", AuthMethod.CachingSha2Password),
+            ("password", AuthMethod.Password));
 
     public static bool TryParseBalancing(string text, out BalancingStrategy value, out string? error) =>
         TryParseKeyword(
@@ -239,7 +240,23 @@ internal static class ConfigValues
         TryParseKeyword(text, out value, out error, "cluster state", ("enabled", ClusterAdminState.Enabled), ("draining", ClusterAdminState.Draining), ("disabled", ClusterAdminState.Disabled));
 
     public static bool TryParseEngine(string text, out EngineKind value, out string? error) =>
-        TryParseKeyword(text, out value, out error, "engine", ("duckdb", EngineKind.DuckDb), ("postgres", EngineKind.Postgres), ("mysql", EngineKind.MySql));
+        TryParseKeyword(text, out value, out error, "engine", ("duckdb", EngineKind.DuckDb), ("postgres", EngineKind.Postgres), ("mysql", EngineKind.MySql), ("trino", EngineKind.Trino));
+
+    /// <summary>server.log_level: the same words as the --log-level option.</summary>
+    public static bool TryParseLogLevel(string text, out Diagnostics.LogLevel? value, out string? error)
+    {
+        bool parsed = TryParseKeyword(
+            text,
+            out Diagnostics.LogLevel level,
+            out error,
+            "log level",
+            ("debug", Diagnostics.LogLevel.Debug),
+            ("info", Diagnostics.LogLevel.Information),
+            ("warn", Diagnostics.LogLevel.Warning),
+            ("error", Diagnostics.LogLevel.Error));
+        value = parsed ? level : null;
+        return parsed;
+    }
 
     public static bool TryParseEngineTls(string text, out EngineTlsMode value, out string? error) =>
         TryParseKeyword(
@@ -260,6 +277,7 @@ internal static class ConfigValues
         AuthMethod.Md5 => "md5",
         AuthMethod.MySqlNativePassword => "mysql_native_password",
         AuthMethod.CachingSha2Password => "caching_sha2_password",
+        AuthMethod.Password => "password",
         _ => "scram-sha-256",
     };
 

@@ -35,6 +35,12 @@ public sealed class EdgeConfig
 
     /// <summary>The file the snapshot was read from, if any (for messages).</summary>
     public string? SourcePath { get; init; }
+
+    /// <summary>
+    /// Short hex SHA-256 of the YAML text the snapshot was bound from (before ${VAR} substitution): names the
+    /// revision in logs and in <c>lakeops-edge validate</c>, so an operator can tell which file is live.
+    /// </summary>
+    public string ContentHash { get; init; } = "";
 }
 
 /// <summary>Process-wide settings.</summary>
@@ -48,12 +54,18 @@ public sealed record ServerConfig
 
     /// <summary>How long a graceful shutdown waits for sessions to finish.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary><c>log_level</c>: null keeps the level of the command line (--log-level, default info); a reload applies it.</summary>
+    public Diagnostics.LogLevel? LogLevel { get; init; }
 }
 
 public enum ListenerProtocol
 {
     Postgres,
     MySql,
+
+    /// <summary>Trino's client HTTP protocol (POST /v1/statement, nextUri paging).</summary>
+    Trino,
 }
 
 public enum AuthMethod
@@ -72,6 +84,12 @@ public enum AuthMethod
     /// authentication (password over TLS or RSA) checked against the user's SCRAM verifier.
     /// </summary>
     CachingSha2Password,
+
+    /// <summary>
+    /// Trino (HTTP): Basic auth, the password checked against the user's scram / md5 / mysql_native verifier,
+    /// or a Bearer token checked against the user's bearer_token_sha256.
+    /// </summary>
+    Password,
 }
 
 /// <summary>A front door: one protocol on one address.</summary>
@@ -105,6 +123,9 @@ public sealed record ListenerLimits
 
     /// <summary>Zero disables the timeout.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.Zero;
+
+    /// <summary>Trino: a query whose client asked for no page for this long is cancelled and forgotten.</summary>
+    public TimeSpan ClientTimeout { get; init; } = TimeSpan.FromMinutes(5);
 }
 
 /// <summary>A user; passwords are stored only as a SCRAM-SHA-256 verifier and/or an md5 hash.</summary>
@@ -121,6 +142,9 @@ public sealed record UserConfig
     /// <summary>"*" + HEX(SHA1(SHA1(password))) as MySQL stores mysql_native_password.</summary>
     public string? MySqlNativeHash { get; init; }
 
+    /// <summary>Trino Bearer auth: lowercase hex SHA-256 of the user's token (the token itself is never stored).</summary>
+    public string? BearerTokenSha256 { get; init; }
+
     /// <summary>Roles/groups of the user, for routing rules (<c>when: {role: analysts}</c>).</summary>
     public IReadOnlyList<string> Roles { get; init; } = [];
 }
@@ -132,6 +156,9 @@ public enum EngineKind
 
     /// <summary>Any MySQL-wire engine: MySQL, MariaDB, StarRocks, Doris, TiDB.</summary>
     MySql,
+
+    /// <summary>A Trino (or Presto-compatible) coordinator, over its client HTTP protocol.</summary>
+    Trino,
 }
 
 /// <summary>An engine instance.</summary>
@@ -145,6 +172,9 @@ public sealed record ClusterConfig
 
     /// <summary>Where and as whom to connect; set for network engines (postgres, mysql).</summary>
     public RemoteEngineOptions? Remote { get; init; }
+
+    /// <summary>Coordinator address, credentials and forwarded headers; set for engine trino.</summary>
+    public TrinoEngineOptions? Trino { get; init; }
 
     /// <summary>Server connection pool of a network engine.</summary>
     public PoolOptions Pool { get; init; } = new();

@@ -33,14 +33,73 @@ public static class Log
             return;
         }
 
-        string line = string.Create(
-            CultureInfo.InvariantCulture,
-            $"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {LevelName(level)} [{(int)id} {id}] {message}");
+        string line = Format(level, id, message, DateTime.UtcNow, JournalFormat);
         lock (Gate)
         {
             Output.WriteLine(line);
         }
     }
+
+    /// <summary>
+    /// True when stderr is systemd's journal: lines then start with a syslog priority ("&lt;6&gt;" info,
+    /// "&lt;4&gt;" warn, "&lt;3&gt;" error, "&lt;7&gt;" debug) that journald turns into the entry's PRIORITY
+    /// (journalctl -p warning works), and carry no timestamp (the journal stamps every entry).
+    /// </summary>
+    public static bool JournalFormat { get; set; } = StderrIsJournal();
+
+    /// <summary>One log line (without the newline).</summary>
+    public static string Format(LogLevel level, EventId id, string message, DateTime utcNow, bool journal) => journal
+        ? string.Create(CultureInfo.InvariantCulture, $"<{SyslogPriority(level)}>{LevelName(level)} [{(int)id} {id}] {message}")
+        : string.Create(CultureInfo.InvariantCulture, $"{utcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {LevelName(level)} [{(int)id} {id}] {message}");
+
+    /// <summary>
+    /// systemd sets $JOURNAL_STREAM to "DEVICE:INODE" of the stream socket it connected stdout/stderr to.
+    /// It is inherited by children whose stderr may point elsewhere, so the inode must match what fd 2
+    /// is now (/proc/self/fd/2 reads "socket:[INODE]").
+    /// </summary>
+    public static bool IsJournalStream(string? journalStream, string? stderrTarget)
+    {
+        if (string.IsNullOrEmpty(journalStream) || string.IsNullOrEmpty(stderrTarget))
+        {
+            return false;
+        }
+
+        int colon = journalStream.IndexOf(':', StringComparison.Ordinal);
+        int open = stderrTarget.IndexOf(":[", StringComparison.Ordinal);
+        if (colon <= 0 || open <= 0 || !stderrTarget.EndsWith(']'))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<char> inode = journalStream.AsSpan(colon + 1);
+        return inode.Length > 0 && inode.SequenceEqual(stderrTarget.AsSpan(open + 2, stderrTarget.Length - open - 3));
+    }
+
+    private static bool StderrIsJournal()
+    {
+        string? journalStream = Environment.GetEnvironmentVariable("JOURNAL_STREAM");
+        if (string.IsNullOrEmpty(journalStream))
+        {
+            return false;
+        }
+
+        try
+        {
+            return IsJournalStream(journalStream, new FileInfo("/proc/self/fd/2").LinkTarget);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private static int SyslogPriority(LogLevel level) => level switch
+    {
+        LogLevel.Debug => 7,
+        LogLevel.Information => 6,
+        LogLevel.Warning => 4,
+        _ => 3,
+    };
 
     public static void Info(EventId id, string message) => Write(LogLevel.Information, id, message);
 
@@ -64,11 +123,22 @@ public enum EventId
     Listening = 1001,
     Stopping = 1002,
     Stopped = 1003,
+    ShutdownForced = 1004,
     ConfigInvalid = 1010,
     ConfigReloaded = 1011,
     ConfigReloadFailed = 1012,
     EngineStarted = 1020,
     EngineFailed = 1021,
+
+    // 1100-1199: systemd integration (sd_notify, watchdog).
+    SystemdNotifyFailed = 1100,
+    WatchdogProbeFailed = 1101,
+
+    // 1200-1299: what a reload changed live (listeners, clusters, log level).
+    ListenerChanged = 1200,
+    ClusterChanged = 1201,
+    ClusterDrained = 1202,
+    LogLevelChanged = 1203,
     SessionProtocolError = 2000,
     SessionAuthFailed = 2001,
     SessionRejected = 2002,

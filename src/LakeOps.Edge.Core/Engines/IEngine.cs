@@ -22,6 +22,9 @@ public enum SqlDialect
     Postgres,
     DuckDb,
     MySql,
+
+    /// <summary>Trino SQL (engine trino): statements go to the coordinator as the client wrote them.</summary>
+    Trino,
 }
 
 /// <summary>

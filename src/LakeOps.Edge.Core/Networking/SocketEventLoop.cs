@@ -27,6 +27,9 @@ public sealed unsafe class SocketEventLoop : IDisposable
     private uint _generation;
     private volatile bool _stopping;
 
+    // The watchdog's probe (PingAsync): completed by the loop thread when it wakes for it.
+    private TaskCompletionSource? _ping;
+
     public SocketEventLoop(string name)
     {
         _epoll = LinuxSockets.epoll_create1(LinuxSockets.EPOLL_CLOEXEC);
@@ -145,6 +148,10 @@ public sealed unsafe class SocketEventLoop : IDisposable
                 ulong token = LinuxSockets.EventData(events, i);
                 if (token == WakeToken)
                 {
+                    // Drain the eventfd (level-triggered) and answer a pending watchdog ping.
+                    ulong wakes;
+                    LinuxSockets.read(_wake, (byte*)&wakes, sizeof(ulong));
+                    Interlocked.Exchange(ref _ping, null)?.TrySetResult();
                     continue;
                 }
 
@@ -167,6 +174,22 @@ public sealed unsafe class SocketEventLoop : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Completes once this loop's thread came back from epoll_wait to handle the wake it sends: the
+    /// systemd watchdog's proof that the loop still turns. One caller at a time (the watchdog).
+    /// </summary>
+    public Task PingAsync()
+    {
+        var ping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _ping, ping);
+        ulong one = 1;
+        LinuxSockets.write(_wake, (byte*)&one, sizeof(ulong));
+        return ping.Task;
+    }
+
+    /// <summary>The shared loops if any connection created them yet (the watchdog probes only loops that exist).</summary>
+    public static IReadOnlyList<SocketEventLoop> StartedShared => SharedLoops.IsValueCreated ? SharedLoops.Value : [];
 
     public void Dispose()
     {

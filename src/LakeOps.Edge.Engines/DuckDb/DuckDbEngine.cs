@@ -17,7 +17,7 @@ namespace LakeOps.Edge.Engines.DuckDb;
 /// from another thread interrupts it.
 /// </para>
 /// </summary>
-public sealed class DuckDbEngine : IEngine
+public sealed class DuckDbEngine : IEngine, IDrainableEngine
 {
     private readonly DatabaseHandle _database;
     private readonly ConcurrentDictionary<DuckDbSession, byte> _sessions = new();
@@ -64,6 +64,14 @@ public sealed class DuckDbEngine : IEngine
 
     /// <summary>Sessions open now.</summary>
     public int SessionCount => Volatile.Read(ref _sessionCount);
+
+    /// <summary>A session is open (each holds its own DuckDB connection and may be inside a transaction).</summary>
+    public bool IsBusy => SessionCount > 0;
+
+    /// <summary>Nothing idle to close: sessions own their connections.</summary>
+    public void BeginDrain()
+    {
+    }
 
     public ValueTask<IEngineSession> OpenSessionAsync(EngineSessionOptions options, CancellationToken cancellationToken)
     {

@@ -1,6 +1,7 @@
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Engines.MySql;
 using LakeOps.Edge.Engines.Postgres;
+using LakeOps.Edge.Engines.Trino;
 using LakeOps.Edge.Protocols.MySql;
 using LakeOps.Edge.Routing.Health;
 
@@ -8,7 +9,7 @@ namespace LakeOps.Edge.Engines.Health;
 
 /// <summary>
 /// The active health probe of each engine kind, for <see cref="HealthMonitor"/>: PostgreSQL an empty query
-/// (the cheapest round trip, as <c>SELECT 1</c>), MySQL COM_PING, each over a short connection of its own,
+/// (the cheapest round trip, as <c>SELECT 1</c>), MySQL COM_PING, each over a short connection of its own (Trino: GET /v1/info over the engine's HTTP pool),
 /// outside the pool, so a busy pool never makes a healthy cluster look dead. In-process engines (DuckDB) are not
 /// probed.
 /// </summary>
@@ -24,6 +25,7 @@ public static class ClusterProbes
         MySqlEngine mysql => new ConnectionProbe<MySqlServerConnection>(
             mysql.ClusterName,
             cancellationToken => mysql.ConnectAsync(new MySqlConnectOptions(mysql.ClusterName, mysql.Remote, MySqlCapabilities.None), cancellationToken)),
+        TrinoEngine trino => new TrinoInfoProbe(trino),
         _ => null,
     };
 }

@@ -19,7 +19,7 @@ namespace LakeOps.Edge.Engines.MySql;
 /// is one pool per combination actually used (<see cref="PoolFor"/>); <see cref="Pool"/> is the usual
 /// one (DEPRECATE_EOF only). pool.max_size applies to each of them.
 /// </remarks>
-public sealed class MySqlEngine : IEngine
+public sealed class MySqlEngine : IEngine, IDrainableEngine
 {
     /// <summary>Client capabilities that change how responses are encoded.</summary>
     public const MySqlCapabilities FormatFlagMask =
@@ -166,6 +166,39 @@ public sealed class MySqlEngine : IEngine
     }
 
     internal void OnSessionClosed() => Interlocked.Decrement(ref _sessionCount);
+
+    /// <summary>A server connection of any of the pools is lent out: a statement or transaction is running.</summary>
+    public bool IsBusy
+    {
+        get
+        {
+            foreach (ConnectionPool<MySqlServerConnection> pool in Pools())
+            {
+                if (pool.Statistics.InUse > 0)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    public void BeginDrain()
+    {
+        foreach (ConnectionPool<MySqlServerConnection> pool in Pools())
+        {
+            pool.Drain();
+        }
+    }
+
+    private ConnectionPool<MySqlServerConnection>[] Pools()
+    {
+        lock (_gate)
+        {
+            return [.. _pools.Values];
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {

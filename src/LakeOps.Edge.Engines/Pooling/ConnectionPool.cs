@@ -50,6 +50,11 @@ public sealed class ConnectionPool<T> : IAsyncDisposable
     private long _opened;
     private long _closed;
     private bool _disposed;
+    private bool _draining;
+
+    // Idle connections given back before this time are pinged before reuse: a broken connection came back
+    // since (a server that died or restarted leaves every idle connection dead, without a sign until used).
+    private long _suspectUntil = long.MinValue;
 
     public ConnectionPool(string clusterName, PoolOptions options, Func<CancellationToken, ValueTask<T>> connect, TimeProvider? time = null)
     {
@@ -107,7 +112,7 @@ public sealed class ConnectionPool<T> : IAsyncDisposable
         bool keep;
         lock (_gate)
         {
-            keep = !_disposed && !connection.IsBroken && _created.TryGetValue(connection, out long created) && !IsTooOld(created, now);
+            keep = !_disposed && !_draining && !connection.IsBroken && _created.TryGetValue(connection, out long created) && !IsTooOld(created, now);
             if (keep)
             {
                 _idle.Add(new IdleEntry(connection, now));
@@ -115,12 +120,16 @@ public sealed class ConnectionPool<T> : IAsyncDisposable
             else
             {
                 _created.Remove(connection);
+                if (connection.IsBroken)
+                {
+                    Volatile.Write(ref _suspectUntil, now);
+                }
             }
         }
 
         if (!keep)
         {
-            CloseInBackground(connection, connection.IsBroken ? "broken" : "reached max_lifetime");
+            CloseInBackground(connection, connection.IsBroken ? "broken" : Volatile.Read(ref _draining) ? null : "reached max_lifetime");
         }
 
         _slots.Release();
@@ -133,7 +142,7 @@ public sealed class ConnectionPool<T> : IAsyncDisposable
         {
             lock (_gate)
             {
-                if (_disposed || _created.Count >= _options.MinSize)
+                if (_disposed || _draining || _created.Count >= _options.MinSize)
                 {
                     return;
                 }
@@ -161,6 +170,37 @@ public sealed class ConnectionPool<T> : IAsyncDisposable
             {
                 _slots.Release();
             }
+        }
+    }
+
+    /// <summary>
+    /// The cluster is going away (a reload removed or replaced it): idle connections close now, connections
+    /// in use close when they come back, and min_size is no longer kept. Borrowing still works, so a statement
+    /// of a session that started before the reload can still run until the engine is disposed.
+    /// </summary>
+    public void Drain()
+    {
+        List<IdleEntry> idle;
+        lock (_gate)
+        {
+            if (_disposed || _draining)
+            {
+                return;
+            }
+
+            _draining = true;
+            idle = [.. _idle];
+            foreach (IdleEntry entry in _idle)
+            {
+                _created.Remove(entry.Connection);
+            }
+
+            _idle.Clear();
+        }
+
+        foreach (IdleEntry entry in idle)
+        {
+            CloseInBackground(entry.Connection, null);
         }
     }
 
@@ -391,7 +431,7 @@ public sealed class ConnectionPool<T> : IAsyncDisposable
     }
 
     private bool NeedsCheck(IdleEntry entry, long now) =>
-        entry.Connection.IsBroken || _time.GetElapsedTime(entry.ReturnedAt, now) >= _options.HealthCheckAfterIdle;
+        entry.Connection.IsBroken || entry.ReturnedAt < Volatile.Read(ref _suspectUntil) || _time.GetElapsedTime(entry.ReturnedAt, now) >= _options.HealthCheckAfterIdle;
 
     private bool IsTooOld(long created, long now) =>
         _options.MaxLifetime > TimeSpan.Zero && _time.GetElapsedTime(created, now) >= _options.MaxLifetime;

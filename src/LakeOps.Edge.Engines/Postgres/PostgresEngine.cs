@@ -10,7 +10,7 @@ namespace LakeOps.Edge.Engines.Postgres;
 /// (sessions from <see cref="OpenSessionAsync"/>, for clients that do not speak PostgreSQL) and the
 /// PostgreSQL front door's same-protocol passthrough.
 /// </summary>
-public sealed class PostgresEngine : IEngine
+public sealed class PostgresEngine : IEngine, IDrainableEngine
 {
     /// <summary>Prefix of the prepared statement names the Arrow path uses on server connections.</summary>
     public const string StatementPrefix = "lakeops_a";
@@ -75,6 +75,11 @@ public sealed class PostgresEngine : IEngine
     }
 
     public ValueTask DisposeAsync() => Pool.DisposeAsync();
+
+    /// <summary>A server connection is lent out: a statement or transaction (Arrow path or passthrough) is running.</summary>
+    public bool IsBusy => Pool.Statistics.InUse > 0;
+
+    public void BeginDrain() => Pool.Drain();
 
     /// <summary>A name no other statement of this process uses.</summary>
     internal string NextStatementName() =>

@@ -44,6 +44,7 @@ public class ConfigLoaderTests
         using var dir = new TempDirectory();
         string cert = dir.File("tls/cert.pem");
         string key = dir.File("tls/key.pem");
+        TestCertificate.WritePem(cert, key);
         string yaml = $$"""
             server:
               postgres_server_version: "16.2"
@@ -499,8 +500,9 @@ public class ConfigLoaderTests
     }
 
     [Theory]
-    [InlineData("protocol: http", "listeners.pg.protocol", "unknown protocol 'http' (expected one of: postgres, mysql)")]
-    [InlineData("auth: password", "listeners.pg.auth", "unknown auth method 'password' (expected one of: trust, cleartext, md5, scram-sha-256, mysql_native_password, caching_sha2_password)")]
+    [InlineData("protocol: http", "listeners.pg.protocol", "unknown protocol 'http' (expected one of: postgres, mysql, trino)")]
+    [InlineData("auth: kerberos", "listeners.pg.auth", "unknown auth method 'kerberos' (expected one of: trust, cleartext, md5, scram-sha-256, mysql_native_password, caching_sha2_password, password)")]
+    [InlineData("auth: password", "listeners.pg.auth", "auth 'password' does not exist for a postgres listener (use trust, cleartext, md5 or scram-sha-256)")]
     [InlineData("address: db.example.com:5432", "listeners.pg.address", "'db.example.com' is not an IP address")]
     public void Listener_values_are_checked(string line, string path, string expected)
     {
@@ -521,7 +523,7 @@ public class ConfigLoaderTests
         ConfigError error = ErrorAt(LoadErrors(yaml, sourcePath: configPath), "listeners.pg.tls.key");
         Assert.Equal($"file '{Path.Combine(dir.Path, "conf", "certs", "missing.pem")}' does not exist", error.Message);
 
-        dir.File("conf/certs/missing.pem");
+        TestCertificate.WritePem(Path.Combine(dir.Path, "conf", "certs", "cert.pem"), Path.Combine(dir.Path, "conf", "certs", "missing.pem"));
         TlsConfig tls = LoadValid(yaml, sourcePath: configPath).Listeners[0].Tls!;
         Assert.Equal(Path.Combine(dir.Path, "conf", "certs", "cert.pem"), tls.CertificatePath);
         Assert.Equal(Path.Combine(dir.Path, "conf", "certs", "missing.pem"), tls.KeyPath);
@@ -570,7 +572,7 @@ public class ConfigLoaderTests
     }
 
     [Theory]
-    [InlineData("engine: spark", "clusters.duck.engine", "unknown engine 'spark' (expected one of: duckdb, postgres, mysql)")]
+    [InlineData("engine: spark", "clusters.duck.engine", "unknown engine 'spark' (expected one of: duckdb, postgres, mysql, trino)")]
     [InlineData("limits: { max_sessions: 0 }", "clusters.duck.limits.max_sessions", "0 is out of range (1 to 1000000)")]
     [InlineData("limits: { query_timeout: 100d }", "clusters.duck.limits.query_timeout", "too long (at most 24d)")]
     [InlineData("duckdb: { memory_limit: lots }", "clusters.duck.duckdb.memory_limit", "'lots' is not a size")]
@@ -595,7 +597,7 @@ public class ConfigLoaderTests
     [Theory]
     [InlineData("postgres_server_version: abc", "server.postgres_server_version", "is not a version")]
     [InlineData("shutdown_timeout: soon", "server.shutdown_timeout", "is not a duration")]
-    [InlineData("color: red", "server.color", "unknown key 'color' (expected one of: postgres_server_version, mysql_server_version, shutdown_timeout)")]
+    [InlineData("color: red", "server.color", "unknown key 'color' (expected one of: postgres_server_version, mysql_server_version, shutdown_timeout, log_level)")]
     public void Server_values_are_checked(string line, string path, string expected)
     {
         Assert.Contains(expected, ErrorAt(LoadErrors(With("server:\n  " + line)), path).Message, StringComparison.Ordinal);

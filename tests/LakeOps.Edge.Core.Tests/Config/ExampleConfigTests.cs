@@ -29,8 +29,9 @@ public class ExampleConfigTests
     public void Scram_tls_example_loads_with_tls_files_from_the_environment()
     {
         using var dir = new TempDirectory();
-        string cert = dir.File("cert.pem", "-----BEGIN CERTIFICATE-----");
-        string key = dir.File("key.pem", "-----BEGIN PRIVATE KEY-----");
+        string cert = dir.File("cert.pem");
+        string key = dir.File("key.pem");
+        TestCertificate.WritePem(cert, key);
         string path = RepoFile("configs/examples/scram-tls.yaml");
 
         EdgeConfig config = LoadValid(File.ReadAllText(path), new Dictionary<string, string> { ["EDGE_TLS_CERT"] = cert, ["EDGE_TLS_KEY"] = key }, path);

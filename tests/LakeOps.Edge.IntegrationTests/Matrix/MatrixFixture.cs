@@ -27,6 +27,10 @@ public sealed class MatrixFixture : IAsyncLifetime
             protocol: mysql
             address: 127.0.0.1:{MYSQL_PORT}
             auth: trust
+          trino:
+            protocol: trino
+            address: 127.0.0.1:{TRINO_PORT}
+            auth: trust
         clusters:
           duck:
             engine: duckdb
@@ -67,6 +71,9 @@ public sealed class MatrixFixture : IAsyncLifetime
 
     public int MySqlPort { get; private set; }
 
+    /// <summary>Edge's Trino front door (tests/LakeOps.Edge.IntegrationTests/Trino runs the npm Trino clients against it).</summary>
+    public int TrinoPort { get; private set; }
+
     public IReadOnlyList<IMatrixClient> Clients { get; } = [new PsqlClient(), new NpgsqlClient(), new MySqlCliClient(), new MySqlConnectorClient(), new MySqlConnectorClient(prepared: true)];
 
     /// <summary>Where <paramref name="client"/> reaches <paramref name="engine"/> through Edge: its front door, the group as database.</summary>
@@ -89,8 +96,10 @@ public sealed class MatrixFixture : IAsyncLifetime
         MariaDb = await maria;
 
         MySqlPort = EdgeProcess.FreePort();
+        TrinoPort = EdgeProcess.FreePort();
         string config = ConfigTemplate
             .Replace("{MYSQL_PORT}", Text(MySqlPort), StringComparison.Ordinal)
+            .Replace("{TRINO_PORT}", Text(TrinoPort), StringComparison.Ordinal)
             .Replace("{PG_HOST}", Postgres.Host, StringComparison.Ordinal)
             .Replace("{PG_PORT}", Text(Postgres.Port), StringComparison.Ordinal)
             .Replace("{PG_USER}", Postgres.User, StringComparison.Ordinal)

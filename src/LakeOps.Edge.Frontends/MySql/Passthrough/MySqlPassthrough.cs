@@ -83,9 +83,9 @@ internal sealed partial class MySqlPassthrough
     /// <summary>ER_NOT_SUPPORTED_YET.</summary>
     private const ushort NotSupported = 1235;
 
-    private readonly MySqlEngine _engine;
+    private MySqlEngine _engine;
     private readonly MySqlPassthroughClient _client;
-    private readonly ConnectionPool<MySqlServerConnection> _pool;
+    private ConnectionPool<MySqlServerConnection> _pool;
     private readonly MySqlSessionState _state = new();
     private readonly Dictionary<uint, ClientStatement> _statements = [];
     private readonly MySqlResponseRelay _relay = new();
@@ -143,6 +143,7 @@ internal sealed partial class MySqlPassthrough
     /// <summary>KILL QUERY from another connection: KILL QUERY on the server connection running this client's command.</summary>
     public void CancelQuery()
     {
+        CancelQueueWait();
         MySqlServerConnection? connection = Volatile.Read(ref _active);
         if (connection is not null)
         {
@@ -150,18 +151,33 @@ internal sealed partial class MySqlPassthrough
         }
     }
 
-    /// <summary>Serves the client until COM_QUIT, its disconnect or <paramref name="cancellationToken"/>.</summary>
-    public async Task RunAsync(PipeReader input, PipeWriter output, CancellationToken cancellationToken)
+    /// <summary>
+    /// Serves the client until COM_QUIT, its disconnect or <paramref name="cancellationToken"/>. <paramref name="stopping"/>
+    /// (Edge shuts down) only ends the wait for the next command: a running command finishes, then the client gets
+    /// ER_SERVER_SHUTDOWN instead of its next command.
+    /// </summary>
+    public async Task RunAsync(PipeReader input, PipeWriter output, CancellationToken cancellationToken, CancellationToken stopping = default)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
         var reader = new MySqlPacketReader(input);
         var writer = new MySqlPacketWriter(output);
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
         try
         {
             while (true)
             {
-                ReadOnlyMemory<byte>? read = await reader.ReadAsync(_client.MaxMessageSize, cancellationToken).ConfigureAwait(false);
+                ReadOnlyMemory<byte>? read;
+                try
+                {
+                    read = await reader.ReadAsync(_client.MaxMessageSize, idle.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    await ReplyErrorAsync(writer, output, 0, ServerShutdown, "08S01", "Server shutdown in progress: LakeOps Edge is stopping", CancellationToken.None).ConfigureAwait(false);
+                    return;
+                }
+
                 if (read is not { } packet)
                 {
                     return;
@@ -652,53 +668,78 @@ internal sealed partial class MySqlPassthrough
             _held = null;
         }
 
-        if (Admission is { IsActive: true })
+        // Between transactions: a cluster that cannot take work any more is left for another member.
+        bool trial = MoveIfUnavailable();
+        for (int attempt = 0; ; attempt++)
         {
-            await AdmitAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        MySqlServerConnection connection;
-        long started = Stopwatch.GetTimestamp();
-        try
-        {
-            connection = await _pool.RentAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            _lease.Dispose();
-            if (Health is { } failed && ex is EngineException engineError)
+            if (Admission is { IsActive: true })
             {
-                ClusterFailover.ReportFailure(failed, trial: false, engineError);
+                await AdmitAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            throw;
-        }
-
-        // Reported only while the cluster's recent outcomes need it (no shared write in steady state).
-        if (Health is { } health && ClusterFailover.NeedsSuccessReport(health, trial: false))
-        {
-            health.ReportSuccess(Stopwatch.GetElapsedTime(started));
-        }
-
-        try
-        {
-            if (((connection.Capabilities ^ _client.Capabilities) & MySqlEngine.FormatFlagMask) != 0)
+            MySqlServerConnection connection;
+            long started = Stopwatch.GetTimestamp();
+            try
             {
-                // Only when the engine was down at login and came back without a capability the client uses.
-                throw new EngineException(
-                    $"cluster '{_engine.ClusterName}' lacks client capabilities {(_client.Capabilities & MySqlEngine.FormatFlagMask & ~connection.Capabilities)}; reconnect",
-                    SqlStates.FeatureNotSupported);
+                connection = await _pool.RentAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                _lease.Dispose();
+                bool retry = false;
+                if (Health is { } failed && ex is EngineException engineError)
+                {
+                    retry = ClusterFailover.ReportFailure(failed, trial, engineError);
+                }
+                else if (trial)
+                {
+                    Health?.AbandonTrial();
+                }
+
+                // Nothing reached a server (refused, connect or pool timeout): once more on another member.
+                if (retry && attempt == 0 && TryMove(_engine.ClusterName, out trial))
+                {
+                    continue;
+                }
+
+                throw;
             }
 
-            await _state.ApplyToAsync(connection, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            ReturnToPool(connection);
-            throw;
-        }
+            // Reported only while the cluster's recent outcomes need it (no shared write in steady state).
+            if (Health is { } health)
+            {
+                if (ClusterFailover.NeedsSuccessReport(health, trial))
+                {
+                    health.ReportSuccess(Stopwatch.GetElapsedTime(started));
+                }
 
-        return connection;
+                if (CountsRunning)
+                {
+                    // least_loaded: the borrow is running work until the connection goes back (ends with the lease).
+                    _lease.CountRunning(health);
+                }
+            }
+
+            try
+            {
+                if (((connection.Capabilities ^ _client.Capabilities) & MySqlEngine.FormatFlagMask) != 0)
+                {
+                    // Only when the engine was down at login and came back without a capability the client uses.
+                    throw new EngineException(
+                        $"cluster '{_engine.ClusterName}' lacks client capabilities {(_client.Capabilities & MySqlEngine.FormatFlagMask & ~connection.Capabilities)}; reconnect",
+                        SqlStates.FeatureNotSupported);
+                }
+
+                await _state.ApplyToAsync(connection, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                ReturnToPool(connection);
+                throw;
+            }
+
+            return connection;
+        }
     }
 
     private void Begin(MySqlServerConnection connection)
@@ -888,6 +929,9 @@ internal sealed partial class MySqlPassthrough
         MySqlOkPacket.Write(writer, _client.Capabilities, 0, 0, _status, 0);
         await FlushAsync(output, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>ER_SERVER_SHUTDOWN, what MySQL sends a connection it closes for a shutdown.</summary>
+    private const ushort ServerShutdown = 1053;
 
     private async ValueTask ReplyErrorAsync(MySqlPacketWriter writer, PipeWriter output, byte sequence, ushort code, string sqlState, string message, CancellationToken cancellationToken)
     {

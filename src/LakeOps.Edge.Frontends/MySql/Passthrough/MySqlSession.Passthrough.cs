@@ -1,3 +1,4 @@
+using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Diagnostics;
 using LakeOps.Edge.Engines.MySql;
 using LakeOps.Edge.Frontends.MySql.Passthrough;
@@ -35,7 +36,12 @@ internal sealed partial class MySqlSession
             KillFromPassthrough,
             ExplainRouteAsSelect,
             _routeAfterLogin is not null ? tags => _route.Tags = RouteAttributes.SplitTags(tags) : null);
-        var passthrough = new MySqlPassthrough(engine, client) { Audit = PassthroughAudit(), Admission = Admission, Group = _group?.Name ?? "", Health = _picker.Registry.Get(engine.ClusterName) };
+        var passthrough = new MySqlPassthrough(engine, client) { Audit = PassthroughAudit(), Admission = Admission, Group = _group?.Name ?? "", Health = _picker.Registry.Get(engine.ClusterName),
+            CountsRunning = _group?.Balancing == BalancingStrategy.LeastLoaded,
+            Picker = _picker,
+            Engines = _engines,
+            GroupConfig = _group,
+        };
 
         // The Arrow-path session is not used from here on.
         await CloseEngineAsync().ConfigureAwait(false);
@@ -43,10 +49,11 @@ internal sealed partial class MySqlSession
 
         // From here on the session only copies packets and never blocks: it resumes on the event loop.
         _transport.InlineCompletions = true;
-        using var run = CancellationTokenSource.CreateLinkedTokenSource(stopping, _killed.Token);
+        // A shutdown only interrupts the wait for the next command (the passthrough then answers ER_SERVER_SHUTDOWN); KILL interrupts anything.
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(_killed.Token);
         try
         {
-            await passthrough.RunAsync(_transport.Reader, _transport.Writer, run.Token).ConfigureAwait(false);
+            await passthrough.RunAsync(_transport.Reader, _transport.Writer, run.Token, stopping).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (run.IsCancellationRequested)
         {

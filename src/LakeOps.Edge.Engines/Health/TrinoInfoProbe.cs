@@ -1,0 +1,25 @@
+using LakeOps.Edge.Core.Engines;
+using LakeOps.Edge.Engines.Trino;
+using LakeOps.Edge.Routing.Health;
+
+namespace LakeOps.Edge.Engines.Health;
+
+/// <summary>
+/// The probe of a Trino cluster: GET /v1/info on the coordinator, healthy when it answers with
+/// <c>"starting": false</c> (a coordinator that is still starting accepts connections but fails queries).
+/// Uses the engine's keep-alive HTTP pool: an HTTP request does not hold a connection the way a SQL session does.
+/// </summary>
+internal sealed class TrinoInfoProbe : IClusterProbe
+{
+    private readonly TrinoEngine _engine;
+
+    public TrinoInfoProbe(TrinoEngine engine) => _engine = engine;
+
+    public async ValueTask ProbeAsync(CancellationToken cancellationToken)
+    {
+        if (!await _engine.IsReadyAsync(cancellationToken).ConfigureAwait(false))
+        {
+            throw new EngineException($"cluster '{_engine.ClusterName}': the Trino coordinator at {_engine.Address} is starting or its /v1/info is not healthy", SqlStates.CannotConnectNow);
+        }
+    }
+}
