@@ -7,6 +7,8 @@
 #    (transaction pooling) and through Edge's pooled PostgreSQL engine; median of several runs; latency,
 #    TPS, Edge/direct, Edge/PgBouncer and the latency each gateway adds per query.
 # 4. Memory per idle client connection: 5,000 idle connections to a fresh Edge (and to PgBouncer).
+# 5. Trino front door: SELECT 1 p50/p95/p99 against a direct HTTP round trip, and streaming throughput
+#    of a large result with Edge's peak RSS (perf/Trino/trino_bench.sh; needs node).
 # Everything runs in one go against its own PostgreSQL (tools/test-servers.sh), PgBouncer and Edge, all
 # on this machine, and is stopped afterwards. Raw outputs land in artifacts/bench/. See docs/benchmarks.md.
 # EDGE_BINARY=path uses that binary instead of publishing one; BENCH_DURATION (s per run), BENCH_REPEATS
@@ -263,3 +265,11 @@ for db in local bench; do
   stop_edge "$EDGE_PID"
 done
 idle "PgBouncer (transaction pooling)" "$BOUNCER_PORT" "$(cat "$WORK/bouncer/pgbouncer.pid")" bench
+
+# ---- Trino front door ----------------------------------------------------------------------------------
+echo
+if command -v node >/dev/null; then
+  perf/Trino/trino_bench.sh "$BIN" "$([[ $QUICK == 1 ]] && echo 1000 || echo 5000)" "$([[ $QUICK == 1 ]] && echo 1000000 || echo 10000000)" 2>&1 | tee "$OUT/trino.log"
+else
+  echo "==> Trino front door benchmark skipped: node is not installed"
+fi

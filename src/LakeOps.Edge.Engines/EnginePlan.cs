@@ -13,8 +13,6 @@ public sealed record EnginePlan(
     IReadOnlyList<string> Removed,
     IReadOnlyList<ClusterRestartNote> KeptUntilRestart)
 {
-    public bool ChangesEngines => Added.Count + Replaced.Count + Removed.Count > 0;
-
     /// <summary>
     /// Compares the config each running engine was started with (<paramref name="running"/>) with the reloaded
     /// clusters. Settings read per query from the current snapshot (health, state, admission, query_timeout,

@@ -6,6 +6,8 @@ namespace LakeOps.Edge.Frontends;
 /// One listener (a protocol on an address), as the host starts, reloads and stops it. Constructing one binds its
 /// address (so a reload can find out that an address is taken before it changes anything); <see cref="Start"/>
 /// begins accepting; <see cref="StopAsync"/> stops accepting and lets the sessions that are running finish.
+/// A Kestrel-based door (Trino's HTTP) binds only in <see cref="Start"/>, so a taken address shows up there, after
+/// the reload already changed the rest; the host then logs it and keeps the listener it had (if any).
 /// </summary>
 public interface IFrontDoor : IAsyncDisposable
 {

@@ -92,14 +92,9 @@ internal static class Cli
         string? level = Option(args, "--log-level");
         if (level is not null)
         {
-            Log.MinimumLevel = level switch
-            {
-                "debug" => LogLevel.Debug,
-                "info" => LogLevel.Information,
-                "warn" => LogLevel.Warning,
-                "error" => LogLevel.Error,
-                _ => throw new UsageException($"unknown log level '{level}'"),
-            };
+            Log.MinimumLevel = LogLevels.TryParse(level, out LogLevel parsed)
+                ? parsed
+                : throw new UsageException($"unknown log level '{level}' (expected one of: {LogLevels.Expected})");
         }
 
         ConfigLoadResult result = ConfigLoader.LoadFile(path);

@@ -75,14 +75,17 @@ internal static class GatewayHost
             [ListenerProtocol.MySql] = l => new MySqlListener(l, store, engines) { Audit = audit, Admission = admission, Picker = picker },
             [ListenerProtocol.Trino] = l => new TrinoDoor(new TrinoFrontDoor(l, store, engines) { Audit = audit, Admission = admission, Picker = picker }),
         };
-        await using var listeners = new ListenerSet(factories, ListenerCertificate.Load);
+        // Disposed explicitly (not by `using`): the listeners must close before the monitor stops and the audit
+        // log and engines are disposed.
+        var listeners = new ListenerSet(factories, ListenerCertificate.Load);
         try
         {
-            await listeners.StartAsync(config.Listeners).ConfigureAwait(false);
+            listeners.Start(config.Listeners);
         }
         catch (Exception ex) when (ex is SocketException or CryptographicException or IOException or ListenerReloadException)
         {
             Log.Error(EventId.Stopping, $"cannot start listener: {ex.Message}");
+            await listeners.DisposeAsync().ConfigureAwait(false);
             await monitor.StopAsync().ConfigureAwait(false);
             return 1;
         }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using LakeOps.Edge.IntegrationTests.Support;
 using LakeOps.Edge.Tests.Shared;
@@ -179,7 +178,7 @@ public sealed class AuditTests : IAsyncLifetime
         Assert.Equal(1, third.GetProperty("rows").GetInt64());
 
         // One line per request: each marker once.
-        Assert.Single(await LinesAsync(), l => Text(l, "sql")?.Contains("audit-npgsql-1", StringComparison.Ordinal) == true);
+        Assert.Single(AuditLog.Read(AuditPath), l => Text(l, "sql")?.Contains("audit-npgsql-1", StringComparison.Ordinal) == true);
     }
 
     [Fact]
@@ -274,7 +273,7 @@ public sealed class AuditTests : IAsyncLifetime
 
         JsonElement line = await WaitForLineAsync("audit-rotate-2");
         Assert.Equal("ok", Text(line, "outcome"));
-        Assert.DoesNotContain(await LinesAsync(), l => Text(l, "sql")?.Contains("audit-rotate-1", StringComparison.Ordinal) == true);
+        Assert.DoesNotContain(AuditLog.Read(AuditPath), l => Text(l, "sql")?.Contains("audit-rotate-1", StringComparison.Ordinal) == true);
         string old = await File.ReadAllTextAsync(rotated);
         Assert.Contains("audit-rotate-1", old, StringComparison.Ordinal);
         Assert.DoesNotContain("audit-rotate-2", old, StringComparison.Ordinal);
@@ -282,53 +281,5 @@ public sealed class AuditTests : IAsyncLifetime
 
     private static string? Text(JsonElement line, string name) => line.GetProperty(name).GetString();
 
-    /// <summary>The line whose statement text holds <paramref name="marker"/>, polling until the writer has written it.</summary>
-    private async Task<JsonElement> WaitForLineAsync(string marker)
-    {
-        DateTime deadline = DateTime.UtcNow + Deadline;
-        while (true)
-        {
-            foreach (JsonElement line in await LinesAsync())
-            {
-                if (Text(line, "sql") is { } sql && sql.Contains(marker, StringComparison.Ordinal))
-                {
-                    return line;
-                }
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                string content = File.Exists(AuditPath) ? await File.ReadAllTextAsync(AuditPath) : "(no file)";
-                throw new TimeoutException($"no audit line for '{marker}' within {Deadline.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s:\n{content}\n{_edge.Log}");
-            }
-
-            await Task.Delay(25);
-        }
-    }
-
-    private async Task<List<JsonElement>> LinesAsync()
-    {
-        var lines = new List<JsonElement>();
-        if (!File.Exists(AuditPath))
-        {
-            return lines;
-        }
-
-        string content;
-        await using (var stream = new FileStream(AuditPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
-        using (var reader = new StreamReader(stream))
-        {
-            content = await reader.ReadToEndAsync();
-        }
-
-        // The part after the last newline is empty, or a line still being written: only complete lines count.
-        string[] parts = content.Split('\n');
-        foreach (string text in parts[..^1])
-        {
-            using JsonDocument document = JsonDocument.Parse(text);
-            lines.Add(document.RootElement.Clone());
-        }
-
-        return lines;
-    }
+    private Task<JsonElement> WaitForLineAsync(string marker) => AuditLog.WaitForLineAsync(AuditPath, marker, Deadline, () => _edge.Log);
 }

@@ -153,26 +153,8 @@ public sealed partial class PgbenchFailoverTests : IAsyncLifetime
     /// <summary>The audit records so far (read incrementally: pgbench writes thousands a second).</summary>
     private List<Record> Records()
     {
-        if (!File.Exists(AuditPath))
+        foreach (JsonElement root in AuditLog.ReadNew(AuditPath, ref _auditPosition))
         {
-            return _records;
-        }
-
-        using var stream = new FileStream(AuditPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        stream.Position = _auditPosition;
-        var chunk = new byte[stream.Length - _auditPosition];
-        stream.ReadExactly(chunk);
-        int end = Array.LastIndexOf(chunk, (byte)'\n');
-        if (end < 0)
-        {
-            return _records;
-        }
-
-        _auditPosition += end + 1;
-        foreach (string line in System.Text.Encoding.UTF8.GetString(chunk, 0, end).Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            using JsonDocument json = JsonDocument.Parse(line);
-            JsonElement root = json.RootElement;
             _records.Add(new Record(
                 root.GetProperty("start_time").GetDateTime().ToUniversalTime(),
                 root.TryGetProperty("cluster", out JsonElement cluster) && cluster.ValueKind == JsonValueKind.String ? cluster.GetString()! : "",

@@ -245,17 +245,16 @@ internal static class ConfigValues
     /// <summary>server.log_level: the same words as the --log-level option.</summary>
     public static bool TryParseLogLevel(string text, out Diagnostics.LogLevel? value, out string? error)
     {
-        bool parsed = TryParseKeyword(
-            text,
-            out Diagnostics.LogLevel level,
-            out error,
-            "log level",
-            ("debug", Diagnostics.LogLevel.Debug),
-            ("info", Diagnostics.LogLevel.Information),
-            ("warn", Diagnostics.LogLevel.Warning),
-            ("error", Diagnostics.LogLevel.Error));
-        value = parsed ? level : null;
-        return parsed;
+        if (Diagnostics.LogLevels.TryParse(text, out Diagnostics.LogLevel level))
+        {
+            value = level;
+            error = null;
+            return true;
+        }
+
+        value = null;
+        error = $"unknown log level '{text}' (expected one of: {Diagnostics.LogLevels.Expected})";
+        return false;
     }
 
     public static bool TryParseEngineTls(string text, out EngineTlsMode value, out string? error) =>

@@ -9,9 +9,9 @@ namespace LakeOps.Edge.Engines.Health;
 
 /// <summary>
 /// The active health probe of each engine kind, for <see cref="HealthMonitor"/>: PostgreSQL an empty query
-/// (the cheapest round trip, as <c>SELECT 1</c>), MySQL COM_PING, each over a short connection of its own (Trino: GET /v1/info over the engine's HTTP pool),
-/// outside the pool, so a busy pool never makes a healthy cluster look dead. In-process engines (DuckDB) are not
-/// probed.
+/// (the cheapest round trip, as <c>SELECT 1</c>), MySQL COM_PING, Trino GET /v1/info, each over a connection of its own
+/// outside the pool (Trino: a probe HTTP client without the pool's max_size cap), so a busy pool never makes a healthy
+/// cluster look dead. In-process engines (DuckDB) are not probed.
 /// </summary>
 public static class ClusterProbes
 {

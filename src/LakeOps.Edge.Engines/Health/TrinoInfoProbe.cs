@@ -7,7 +7,8 @@ namespace LakeOps.Edge.Engines.Health;
 /// <summary>
 /// The probe of a Trino cluster: GET /v1/info on the coordinator, healthy when it answers with
 /// <c>"starting": false</c> (a coordinator that is still starting accepts connections but fails queries).
-/// Uses the engine's keep-alive HTTP pool: an HTTP request does not hold a connection the way a SQL session does.
+/// Goes through the engine's probe HTTP client, not its statement pool: a pool whose pool.max_size connections are all
+/// busy with long polls must not make a healthy coordinator look dead.
 /// </summary>
 internal sealed class TrinoInfoProbe : IClusterProbe
 {

@@ -197,7 +197,7 @@ internal sealed class MySqlColumnBuilder : ArrowColumnBuilder
 
     private void AppendDecimal(ReadOnlySpan<byte> text)
     {
-        if (!TryParseDecimal(text, _spec.Scale, out Int128 unscaled))
+        if (!DecimalText.TryParse(text, _spec.Scale, out Int128 unscaled))
         {
             throw new EngineException(
                 $"decimal value {Encoding.UTF8.GetString(text)} of column \"{_spec.Field.Name}\" does not fit {_spec.Field.DataType.Name}",
@@ -208,88 +208,6 @@ internal sealed class MySqlColumnBuilder : ArrowColumnBuilder
         BinaryPrimitives.WriteInt128LittleEndian(_values.AsSpan(_valueBytes), unscaled);
         _valueBytes += 16;
         CommitValid();
-    }
-
-    /// <summary>"-123.45" at scale s as an unscaled integer with exactly s fraction digits (at most 38 digits).</summary>
-    internal static bool TryParseDecimal(ReadOnlySpan<byte> text, int scale, out Int128 unscaled)
-    {
-        unscaled = 0;
-        int i = 0;
-        bool negative = false;
-        if (i < text.Length && (text[i] == '-' || text[i] == '+'))
-        {
-            negative = text[i] == '-';
-            i++;
-        }
-
-        int digits = 0;
-        int fraction = -1;
-        bool any = false;
-        for (; i < text.Length; i++)
-        {
-            byte c = text[i];
-            if (c == '.' && fraction < 0)
-            {
-                fraction = 0;
-                continue;
-            }
-
-            if (c is < (byte)'0' or > (byte)'9')
-            {
-                return false;
-            }
-
-            any = true;
-            if (fraction >= 0)
-            {
-                if (fraction == scale)
-                {
-                    // More fraction digits than the scale: only zeros may be dropped.
-                    if (c != '0')
-                    {
-                        return false;
-                    }
-
-                    continue;
-                }
-
-                fraction++;
-            }
-
-            if (digits > 0 || c != '0')
-            {
-                digits++;
-            }
-
-            if (digits > 38)
-            {
-                return false;
-            }
-
-            unscaled = (unscaled * 10) + (c - '0');
-        }
-
-        if (!any)
-        {
-            return false;
-        }
-
-        for (int pad = Math.Max(fraction, 0); pad < scale; pad++)
-        {
-            if (++digits > 38)
-            {
-                return false;
-            }
-
-            unscaled *= 10;
-        }
-
-        if (negative)
-        {
-            unscaled = -unscaled;
-        }
-
-        return true;
     }
 
     private long ParseInteger(ReadOnlySpan<byte> text, long min, long max)

@@ -14,18 +14,18 @@ namespace LakeOps.Edge.Engines.Trino;
 /// </summary>
 internal sealed class TrinoColumnBuilder : ArrowColumnBuilder
 {
-    private readonly TrinoColumnType _type;
+    private readonly TrinoType _type;
     private readonly Field _field;
     private readonly int _scale;
     private byte[] _zoneName = [];
     private TimeZoneInfo? _zone;
 
-    public TrinoColumnBuilder(Field field, TrinoColumnType type)
-        : base(field, FixedWidth(type.Kind), bitValues: type.Kind == TrinoColumnTypeKind.Boolean)
+    public TrinoColumnBuilder(Field field, TrinoType type)
+        : base(field, FixedWidth(type.Kind), bitValues: type.Kind == TrinoTypeKind.Boolean)
     {
         _type = type;
         _field = field;
-        _scale = type.Kind == TrinoColumnTypeKind.Decimal ? type.Scale : 0;
+        _scale = type.Kind == TrinoTypeKind.Decimal ? type.Scale : 0;
     }
 
     /// <summary>
@@ -33,40 +33,40 @@ internal sealed class TrinoColumnBuilder : ArrowColumnBuilder
     /// time with time zone, array/map/row (as their JSON text, marked json), and unknown types.
     /// Fractional seconds beyond microseconds (time(p)/timestamp(p) with p &gt; 6) are truncated.
     /// </summary>
-    public static Field FieldFor(TrinoPageColumn column)
+    public static Field FieldFor(string name, TrinoType type)
     {
-        ArgumentNullException.ThrowIfNull(column);
-        TrinoColumnType type = column.Type;
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(type);
         IArrowType arrow = type.Kind switch
         {
-            TrinoColumnTypeKind.Boolean => BooleanType.Default,
-            TrinoColumnTypeKind.TinyInt => Int8Type.Default,
-            TrinoColumnTypeKind.SmallInt => Int16Type.Default,
-            TrinoColumnTypeKind.Integer => Int32Type.Default,
-            TrinoColumnTypeKind.BigInt => Int64Type.Default,
-            TrinoColumnTypeKind.Real => FloatType.Default,
-            TrinoColumnTypeKind.Double => DoubleType.Default,
-            TrinoColumnTypeKind.Decimal => new Decimal128Type(Math.Clamp(type.Precision, 1, 38), Math.Clamp(type.Scale, 0, 38)),
-            TrinoColumnTypeKind.Varbinary => BinaryType.Default,
-            TrinoColumnTypeKind.Date => Date32Type.Default,
-            TrinoColumnTypeKind.Time => new Time64Type(TimeUnit.Microsecond),
-            TrinoColumnTypeKind.Timestamp => new TimestampType(TimeUnit.Microsecond, (string?)null),
-            TrinoColumnTypeKind.TimestampWithTimeZone => new TimestampType(TimeUnit.Microsecond, "UTC"),
-            TrinoColumnTypeKind.IntervalDayToSecond or TrinoColumnTypeKind.IntervalYearToMonth => new IntervalType(IntervalUnit.MonthDayNanosecond),
+            TrinoTypeKind.Boolean => BooleanType.Default,
+            TrinoTypeKind.TinyInt => Int8Type.Default,
+            TrinoTypeKind.SmallInt => Int16Type.Default,
+            TrinoTypeKind.Integer => Int32Type.Default,
+            TrinoTypeKind.BigInt => Int64Type.Default,
+            TrinoTypeKind.Real => FloatType.Default,
+            TrinoTypeKind.Double => DoubleType.Default,
+            TrinoTypeKind.Decimal => new Decimal128Type(Math.Clamp(type.Precision, 1, 38), Math.Clamp(type.Scale, 0, 38)),
+            TrinoTypeKind.Varbinary => BinaryType.Default,
+            TrinoTypeKind.Date => Date32Type.Default,
+            TrinoTypeKind.Time => new Time64Type(TimeUnit.Microsecond),
+            TrinoTypeKind.Timestamp => new TimestampType(TimeUnit.Microsecond, (string?)null),
+            TrinoTypeKind.TimestampWithTimeZone => new TimestampType(TimeUnit.Microsecond, "UTC"),
+            TrinoTypeKind.IntervalDayToSecond or TrinoTypeKind.IntervalYearToMonth => new IntervalType(IntervalUnit.MonthDayNanosecond),
             _ => StringType.Default,
         };
 
-        var metadata = new Dictionary<string, string>(2) { [ArrowConventions.EngineTypeKey] = column.TypeName };
-        if (type.Kind is TrinoColumnTypeKind.Json or TrinoColumnTypeKind.Array or TrinoColumnTypeKind.Map or TrinoColumnTypeKind.Row)
+        var metadata = new Dictionary<string, string>(2) { [ArrowConventions.EngineTypeKey] = type.Name };
+        if (type.Kind is TrinoTypeKind.Json or TrinoTypeKind.Array or TrinoTypeKind.Map or TrinoTypeKind.Row)
         {
             metadata[ArrowConventions.ExtensionNameKey] = ArrowConventions.JsonExtension;
         }
-        else if (type.Kind == TrinoColumnTypeKind.Uuid)
+        else if (type.Kind == TrinoTypeKind.Uuid)
         {
             metadata[ArrowConventions.ExtensionNameKey] = ArrowConventions.UuidExtension;
         }
 
-        return new Field(column.Name, arrow, nullable: true, metadata);
+        return new Field(name, arrow, nullable: true, metadata);
     }
 
     public void Append(TrinoJsonValueKind kind, ReadOnlySpan<byte> value)
@@ -79,7 +79,7 @@ internal sealed class TrinoColumnBuilder : ArrowColumnBuilder
 
         switch (_type.Kind)
         {
-            case TrinoColumnTypeKind.Boolean:
+            case TrinoTypeKind.Boolean:
                 SetValidity(true);
                 if (kind == TrinoJsonValueKind.True || (kind == TrinoJsonValueKind.String && value.SequenceEqual("true"u8)))
                 {
@@ -92,43 +92,43 @@ internal sealed class TrinoColumnBuilder : ArrowColumnBuilder
 
                 _length++;
                 return;
-            case TrinoColumnTypeKind.TinyInt:
+            case TrinoTypeKind.TinyInt:
                 WriteFixed((sbyte)Integer(value, sbyte.MinValue, sbyte.MaxValue));
                 break;
-            case TrinoColumnTypeKind.SmallInt:
+            case TrinoTypeKind.SmallInt:
                 WriteFixed((short)Integer(value, short.MinValue, short.MaxValue));
                 break;
-            case TrinoColumnTypeKind.Integer:
+            case TrinoTypeKind.Integer:
                 WriteFixed((int)Integer(value, int.MinValue, int.MaxValue));
                 break;
-            case TrinoColumnTypeKind.BigInt:
+            case TrinoTypeKind.BigInt:
                 WriteFixed(Integer(value, long.MinValue, long.MaxValue));
                 break;
-            case TrinoColumnTypeKind.Real:
+            case TrinoTypeKind.Real:
                 WriteFixed((float)Floating(value));
                 break;
-            case TrinoColumnTypeKind.Double:
+            case TrinoTypeKind.Double:
                 WriteFixed(Floating(value));
                 break;
-            case TrinoColumnTypeKind.Decimal:
-                WriteFixed(TrinoValueText.ParseDecimal(value, _scale, out Int128 unscaled) ? unscaled : throw Invalid(value));
+            case TrinoTypeKind.Decimal:
+                WriteFixed(DecimalText.TryParse(value, _scale, out Int128 unscaled) ? unscaled : throw Invalid(value));
                 break;
-            case TrinoColumnTypeKind.Varbinary:
+            case TrinoTypeKind.Varbinary:
                 AppendBase64(value);
                 return;
-            case TrinoColumnTypeKind.Date:
+            case TrinoTypeKind.Date:
                 WriteFixed(TrinoValueText.TryParseDate(value, out int days, out _) ? days : throw Invalid(value));
                 break;
-            case TrinoColumnTypeKind.Time:
+            case TrinoTypeKind.Time:
                 WriteFixed(TrinoValueText.TryParseTime(value, out long micros, out _) ? micros : throw Invalid(value));
                 break;
-            case TrinoColumnTypeKind.Timestamp:
+            case TrinoTypeKind.Timestamp:
                 WriteFixed(TrinoValueText.TryParseTimestamp(value, out long local, out _) ? local : throw Invalid(value));
                 break;
-            case TrinoColumnTypeKind.TimestampWithTimeZone:
+            case TrinoTypeKind.TimestampWithTimeZone:
                 WriteFixed(TimestampWithZone(value));
                 break;
-            case TrinoColumnTypeKind.IntervalDayToSecond:
+            case TrinoTypeKind.IntervalDayToSecond:
                 if (!TrinoValueText.TryParseDayToSecond(value, out int intervalDays, out long nanos))
                 {
                     throw Invalid(value);
@@ -138,7 +138,7 @@ internal sealed class TrinoColumnBuilder : ArrowColumnBuilder
                 WriteFixed(intervalDays);
                 WriteFixed(nanos);
                 break;
-            case TrinoColumnTypeKind.IntervalYearToMonth:
+            case TrinoTypeKind.IntervalYearToMonth:
                 WriteFixed(TrinoValueText.TryParseYearToMonth(value, out int months) ? months : throw Invalid(value));
                 WriteFixed(0);
                 WriteFixed(0L);
@@ -160,7 +160,7 @@ internal sealed class TrinoColumnBuilder : ArrowColumnBuilder
 
     public void AppendNull()
     {
-        if (_type.Kind == TrinoColumnTypeKind.Boolean)
+        if (_type.Kind == TrinoTypeKind.Boolean)
         {
             SetValidity(false);
             _length++;
@@ -170,17 +170,17 @@ internal sealed class TrinoColumnBuilder : ArrowColumnBuilder
         AppendNullValue();
     }
 
-    public override ArrayData BuildData() => _type.Kind == TrinoColumnTypeKind.Boolean ? BuildBitData() : BuildValueData();
+    public override ArrayData BuildData() => _type.Kind == TrinoTypeKind.Boolean ? BuildBitData() : BuildValueData();
 
-    private static int FixedWidth(TrinoColumnTypeKind kind) => kind switch
+    private static int FixedWidth(TrinoTypeKind kind) => kind switch
     {
-        TrinoColumnTypeKind.TinyInt => 1,
-        TrinoColumnTypeKind.SmallInt => 2,
-        TrinoColumnTypeKind.Integer or TrinoColumnTypeKind.Real or TrinoColumnTypeKind.Date => 4,
-        TrinoColumnTypeKind.BigInt or TrinoColumnTypeKind.Double or TrinoColumnTypeKind.Time or TrinoColumnTypeKind.Timestamp
-            or TrinoColumnTypeKind.TimestampWithTimeZone => 8,
-        TrinoColumnTypeKind.Decimal or TrinoColumnTypeKind.IntervalDayToSecond or TrinoColumnTypeKind.IntervalYearToMonth => 16,
-        TrinoColumnTypeKind.Boolean => 0,
+        TrinoTypeKind.TinyInt => 1,
+        TrinoTypeKind.SmallInt => 2,
+        TrinoTypeKind.Integer or TrinoTypeKind.Real or TrinoTypeKind.Date => 4,
+        TrinoTypeKind.BigInt or TrinoTypeKind.Double or TrinoTypeKind.Time or TrinoTypeKind.Timestamp
+            or TrinoTypeKind.TimestampWithTimeZone => 8,
+        TrinoTypeKind.Decimal or TrinoTypeKind.IntervalDayToSecond or TrinoTypeKind.IntervalYearToMonth => 16,
+        TrinoTypeKind.Boolean => 0,
         _ => 0,
     };
 

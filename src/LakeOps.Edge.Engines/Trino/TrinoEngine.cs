@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -19,18 +20,32 @@ namespace LakeOps.Edge.Engines.Trino;
 /// <item>Passthrough (<see cref="ITrinoHttpEngine"/>): a Trino client's query goes through page by page as the coordinator's bytes.</item>
 /// </list>
 /// </summary>
-public sealed class TrinoEngine : IEngine, ITrinoHttpEngine
+public sealed class TrinoEngine : IEngine, ITrinoHttpEngine, IDrainableEngine
 {
     /// <summary>Largest page body the passthrough buffers, and largest single JSON token the Arrow path accepts.</summary>
     internal const int MaxPageBytes = 256 * 1024 * 1024;
 
     private const int MaxServiceUnavailableRetries = 10;
 
+    /// <summary>
+    /// A passthrough query not polled for this long no longer counts as open: its client is gone, and the
+    /// coordinator abandons it too (Trino's query.client.timeout defaults to 5 minutes).
+    /// </summary>
+    private static readonly TimeSpan AbandonedQueryAge = TimeSpan.FromMinutes(5);
+
     private readonly HttpClient _http;
+
+    /// <summary>The health probe's own client, outside the capped pool, so a busy pool never makes a healthy coordinator look dead.</summary>
+    private readonly HttpClient _probeHttp;
+
+    /// <summary>Passthrough queries the coordinator still runs (a page with a nextUri was handed out): query id -> last page time.</summary>
+    private readonly ConcurrentDictionary<string, long> _openQueries = new(StringComparer.Ordinal);
     private readonly AuthenticationHeaderValue? _authorization;
     private readonly string _clientTags;
     private readonly HashSet<string> _forwardHeaders;
     private int _sessionCount;
+    private int _passthroughRequests;
+    private int _draining;
     private int _disposed;
 
     public TrinoEngine(ClusterConfig cluster)
@@ -54,7 +69,10 @@ public sealed class TrinoEngine : IEngine, ITrinoHttpEngine
         string host = Options.Host.Contains(':', StringComparison.Ordinal) && !Options.Host.StartsWith('[') ? $"[{Options.Host}]" : Options.Host;
         BaseUri = new Uri(string.Create(CultureInfo.InvariantCulture, $"{scheme}://{host}:{Options.Port}/"));
         Address = string.Create(CultureInfo.InvariantCulture, $"{scheme}://{Options.Host}:{Options.Port}");
-        _http = new HttpClient(handler ?? CreateHandler(cluster, Options), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        _http = new HttpClient(handler ?? CreateHandler(cluster, Options, capped: true), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        _probeHttp = handler is null
+            ? new HttpClient(CreateHandler(cluster, Options, capped: false), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan }
+            : _http;
         if (Options.AccessToken is { Length: > 0 } token)
         {
             _authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -85,6 +103,25 @@ public sealed class TrinoEngine : IEngine, ITrinoHttpEngine
     /// <summary>Engine sessions (Arrow path) open now.</summary>
     public int SessionCount => Volatile.Read(ref _sessionCount);
 
+    /// <summary>Passthrough queries open now: the coordinator handed out a nextUri that was neither followed to the end nor canceled.</summary>
+    public int PassthroughQueryCount
+    {
+        get
+        {
+            PruneAbandonedQueries();
+            return _openQueries.Count;
+        }
+    }
+
+    /// <summary>An engine session, a passthrough request or a passthrough query that has not finished is open.</summary>
+    public bool IsBusy => SessionCount > 0 || Volatile.Read(ref _passthroughRequests) > 0 || PassthroughQueryCount > 0;
+
+    /// <summary>
+    /// SocketsHttpHandler cannot close just its idle connections; instead every later request asks the coordinator
+    /// to close its connection, so none goes back to the pool, and disposing the engine closes what is left.
+    /// </summary>
+    public void BeginDrain() => Volatile.Write(ref _draining, 1);
+
     public ValueTask<IEngineSession> OpenSessionAsync(EngineSessionOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -105,20 +142,25 @@ public sealed class TrinoEngine : IEngine, ITrinoHttpEngine
     {
         ArgumentNullException.ThrowIfNull(request);
         using HttpRequestMessage message = CreateStatementRequest(request.Sql, request.Headers);
-        return await SendForPageAsync(message, cancellationToken).ConfigureAwait(false);
+        return await SendPassthroughAsync(message, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
     public async ValueTask<TrinoUpstreamPage> FetchAsync(Uri nextUri, CancellationToken cancellationToken)
     {
         using HttpRequestMessage message = CreateRequest(HttpMethod.Get, CheckOwnUri(nextUri), null);
-        return await SendForPageAsync(message, cancellationToken).ConfigureAwait(false);
+        return await SendPassthroughAsync(message, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
     public async ValueTask CancelAsync(Uri nextUri, CancellationToken cancellationToken)
     {
         Uri uri = CheckOwnUri(nextUri);
+        if (QueryIdOf(uri) is { } queryId)
+        {
+            _openQueries.TryRemove(queryId, out _);
+        }
+
         try
         {
             using HttpRequestMessage message = CreateRequest(HttpMethod.Delete, uri, null);
@@ -132,11 +174,14 @@ public sealed class TrinoEngine : IEngine, ITrinoHttpEngine
         }
     }
 
-    /// <summary>GET /v1/info; the JSON says whether the coordinator is still starting. Throws <see cref="EngineException"/> 08006 when unreachable.</summary>
+    /// <summary>
+    /// GET /v1/info over the probe's own HTTP client (not the capped statement pool); the JSON says whether the
+    /// coordinator is still starting. Throws <see cref="EngineException"/> 08006 when unreachable.
+    /// </summary>
     public async ValueTask<bool> IsReadyAsync(CancellationToken cancellationToken)
     {
         using HttpRequestMessage message = CreateRequest(HttpMethod.Get, new Uri(BaseUri, "v1/info"), null);
-        using HttpResponseMessage response = await SendAsync(message, cancellationToken).ConfigureAwait(false);
+        using HttpResponseMessage response = await SendAsync(_probeHttp, message, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.OK)
         {
             return false;
@@ -176,6 +221,10 @@ public sealed class TrinoEngine : IEngine, ITrinoHttpEngine
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             _http.Dispose();
+            if (!ReferenceEquals(_probeHttp, _http))
+            {
+                _probeHttp.Dispose();
+            }
         }
 
         return ValueTask.CompletedTask;
@@ -281,6 +330,12 @@ public sealed class TrinoEngine : IEngine, ITrinoHttpEngine
         message.Headers.TryAddWithoutValidation("X-Trino-User", string.IsNullOrEmpty(user) ? Options.User : user);
         message.Headers.Authorization = _authorization;
         message.Headers.UserAgent.TryParseAdd("lakeops-edge");
+        if (Volatile.Read(ref _draining) != 0)
+        {
+            // A retired engine keeps no connection alive (see BeginDrain).
+            message.Headers.ConnectionClose = true;
+        }
+
         return message;
     }
 
@@ -288,7 +343,10 @@ public sealed class TrinoEngine : IEngine, ITrinoHttpEngine
     /// Sends a request and waits for the response headers (up to request_timeout). Retries 503 as Trino's
     /// protocol asks; maps connection failures to 08006 and a rejected login to 28000.
     /// </summary>
-    internal async Task<HttpResponseMessage> SendAsync(HttpRequestMessage message, CancellationToken cancellationToken)
+    internal Task<HttpResponseMessage> SendAsync(HttpRequestMessage message, CancellationToken cancellationToken) =>
+        SendAsync(_http, message, cancellationToken);
+
+    private async Task<HttpResponseMessage> SendAsync(HttpClient http, HttpRequestMessage message, CancellationToken cancellationToken)
     {
         byte[]? body = message.Content is null ? null : await message.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
         for (int attempt = 0; ; attempt++)
@@ -299,7 +357,7 @@ public sealed class TrinoEngine : IEngine, ITrinoHttpEngine
             HttpRequestMessage send = attempt == 0 ? message : Clone(message, body);
             try
             {
-                response = await _http.SendAsync(send, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+                response = await http.SendAsync(send, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
@@ -431,6 +489,59 @@ public sealed class TrinoEngine : IEngine, ITrinoHttpEngine
         return text.ToString();
     }
 
+    /// <summary>A passthrough request, counted while it runs; its page says whether the query stays open.</summary>
+    private async ValueTask<TrinoUpstreamPage> SendPassthroughAsync(HttpRequestMessage message, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _passthroughRequests);
+        try
+        {
+            return await SendForPageAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _passthroughRequests);
+        }
+    }
+
+    private void TrackQuery(string? queryId, bool open)
+    {
+        if (queryId is null)
+        {
+            return;
+        }
+
+        if (!open)
+        {
+            _openQueries.TryRemove(queryId, out _);
+            return;
+        }
+
+        _openQueries[queryId] = Environment.TickCount64;
+        if (_openQueries.Count > 1024)
+        {
+            PruneAbandonedQueries();
+        }
+    }
+
+    private void PruneAbandonedQueries()
+    {
+        long oldest = Environment.TickCount64 - (long)AbandonedQueryAge.TotalMilliseconds;
+        foreach (KeyValuePair<string, long> query in _openQueries)
+        {
+            if (query.Value < oldest)
+            {
+                _openQueries.TryRemove(query);
+            }
+        }
+    }
+
+    /// <summary>The query id in a nextUri (/v1/statement/{queued|executing}/{queryId}/...), or null.</summary>
+    private static string? QueryIdOf(Uri uri)
+    {
+        string[] segments = uri.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        return segments.Length >= 4 && segments[0] == "v1" && segments[1] == "statement" ? segments[3] : null;
+    }
+
     private async ValueTask<TrinoUpstreamPage> SendForPageAsync(HttpRequestMessage message, CancellationToken cancellationToken)
     {
         using HttpResponseMessage response = await SendAsync(message, cancellationToken).ConfigureAwait(false);
@@ -487,6 +598,12 @@ public sealed class TrinoEngine : IEngine, ITrinoHttpEngine
                 TrinoPageInfo info = TrinoResultsReader.ReadPageInfo(buffer.AsSpan(0, length));
                 nextUri = info.NextUri is null ? null : new Uri(info.NextUri, UriKind.RelativeOrAbsolute);
                 state = info.State;
+                TrackQuery(info.Id, open: nextUri is not null);
+            }
+            else if (message.RequestUri is { } requested)
+            {
+                // 404 / 410 and other failures of a nextUri: the coordinator no longer runs the query.
+                TrackQuery(QueryIdOf(requested), open: false);
             }
 
             byte[] owned = buffer;
@@ -535,12 +652,13 @@ public sealed class TrinoEngine : IEngine, ITrinoHttpEngine
         return copy;
     }
 
-    private static SocketsHttpHandler CreateHandler(ClusterConfig cluster, TrinoEngineOptions options)
+    /// <summary>The keep-alive HTTP handler; <paramref name="capped"/>: pool.max_size limits its connections (statement pool) or not (health probe).</summary>
+    private static SocketsHttpHandler CreateHandler(ClusterConfig cluster, TrinoEngineOptions options, bool capped)
     {
         PoolOptions pool = cluster.Pool;
         var handler = new SocketsHttpHandler
         {
-            MaxConnectionsPerServer = pool.MaxSize,
+            MaxConnectionsPerServer = capped ? pool.MaxSize : int.MaxValue,
             PooledConnectionIdleTimeout = pool.IdleTimeout > TimeSpan.Zero ? pool.IdleTimeout : Timeout.InfiniteTimeSpan,
             PooledConnectionLifetime = pool.MaxLifetime > TimeSpan.Zero ? pool.MaxLifetime : Timeout.InfiniteTimeSpan,
             ConnectTimeout = pool.ConnectTimeout,

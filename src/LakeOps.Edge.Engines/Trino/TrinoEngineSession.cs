@@ -50,7 +50,7 @@ internal sealed class TrinoEngineSession : IEngineSession
         var fields = new Field[outputNames.Count];
         for (int i = 0; i < fields.Length; i++)
         {
-            fields[i] = TrinoColumnBuilder.FieldFor(new TrinoPageColumn(outputNames[i], outputTypes[i], TrinoTypeSignatureParser.Parse(outputTypes[i])));
+            fields[i] = TrinoColumnBuilder.FieldFor(outputNames[i], TrinoTypeSignatureParser.Parse(outputTypes[i]));
         }
 
         var parameterTypes = new IArrowType?[placeholders.Count];
@@ -68,7 +68,7 @@ internal sealed class TrinoEngineSession : IEngineSession
                 if (index >= 0 && trinoTypes[index] is null && !inputTypes[i].Equals("unknown", StringComparison.OrdinalIgnoreCase))
                 {
                     trinoTypes[index] = inputTypes[i];
-                    parameterTypes[index] = TrinoColumnBuilder.FieldFor(new TrinoPageColumn("p", inputTypes[i], TrinoTypeSignatureParser.Parse(inputTypes[i]))).DataType;
+                    parameterTypes[index] = TrinoColumnBuilder.FieldFor("p", TrinoTypeSignatureParser.Parse(inputTypes[i])).DataType;
                 }
             }
         }

@@ -296,7 +296,7 @@ internal sealed class TrinoQueryResult : IQueryResult, ITrinoRowSink
             _builders = new TrinoColumnBuilder[columns.Count];
             for (int i = 0; i < columns.Count; i++)
             {
-                fields[i] = TrinoColumnBuilder.FieldFor(columns[i]);
+                fields[i] = TrinoColumnBuilder.FieldFor(columns[i].Name, columns[i].Type);
                 _builders[i] = new TrinoColumnBuilder(fields[i], columns[i].Type);
             }
 
@@ -431,11 +431,6 @@ internal sealed class TrinoQueryResult : IQueryResult, ITrinoRowSink
             _nextUri = null;
             _finished = true;
             throw TrinoErrors.FromPage(error);
-        }
-
-        if (page.Columns is { } columns)
-        {
-            SetColumns(columns);
         }
 
         if (_nextUri is null)

@@ -1,3 +1,5 @@
+using LakeOps.Edge.Protocols;
+
 namespace LakeOps.Edge.Engines.Trino;
 
 /// <summary>
@@ -8,82 +10,6 @@ namespace LakeOps.Edge.Engines.Trino;
 internal static class TrinoValueText
 {
     private const long MicrosPerSecond = 1_000_000;
-
-    public static bool ParseDecimal(ReadOnlySpan<byte> text, int scale, out Int128 unscaled)
-    {
-        unscaled = 0;
-        int i = 0;
-        bool negative = false;
-        if (i < text.Length && text[i] is (byte)'-' or (byte)'+')
-        {
-            negative = text[i] == (byte)'-';
-            i++;
-        }
-
-        int digits = 0;
-        int fraction = -1;
-        Int128 limit = Int128.MaxValue / 10;
-        for (; i < text.Length; i++)
-        {
-            byte c = text[i];
-            if (c == (byte)'.' && fraction < 0)
-            {
-                fraction = 0;
-                continue;
-            }
-
-            if (!char.IsAsciiDigit((char)c))
-            {
-                return false;
-            }
-
-            if (fraction >= 0)
-            {
-                if (fraction == scale)
-                {
-                    // More fraction digits than the type's scale: only zeros may be dropped.
-                    if (c != (byte)'0')
-                    {
-                        return false;
-                    }
-
-                    continue;
-                }
-
-                fraction++;
-            }
-
-            if (unscaled > limit)
-            {
-                return false;
-            }
-
-            unscaled = (unscaled * 10) + (c - '0');
-            digits++;
-        }
-
-        if (digits == 0)
-        {
-            return false;
-        }
-
-        for (int pad = Math.Max(fraction, 0); pad < scale; pad++)
-        {
-            if (unscaled > limit)
-            {
-                return false;
-            }
-
-            unscaled *= 10;
-        }
-
-        if (negative)
-        {
-            unscaled = -unscaled;
-        }
-
-        return true;
-    }
 
     /// <summary>yyyy-MM-dd (years may have more digits or a sign) as days since 1970-01-01.</summary>
     public static bool TryParseDate(ReadOnlySpan<byte> text, out int days, out int used)
@@ -106,12 +32,12 @@ internal static class TrinoValueText
         }
 
         if (i - start < 4 || !Expect(text, ref i, (byte)'-') || !TwoDigits(text, ref i, out int month) || !Expect(text, ref i, (byte)'-')
-            || !TwoDigits(text, ref i, out int day) || month is < 1 or > 12 || day < 1 || day > DaysInMonth(negative ? -year : year, month))
+            || !TwoDigits(text, ref i, out int day) || month is < 1 or > 12 || day < 1 || day > CivilCalendar.DaysInMonth(negative ? -year : year, month))
         {
             return false;
         }
 
-        long result = DaysFromCivil(negative ? -year : year, month, day);
+        long result = CivilCalendar.DaysFromCivil(negative ? -year : year, month, day);
         if (result is < int.MinValue or > int.MaxValue)
         {
             return false;
@@ -307,23 +233,5 @@ internal static class TrinoValueText
         value = ((text[i] - '0') * 10) + (text[i + 1] - '0');
         i += 2;
         return true;
-    }
-
-    private static int DaysInMonth(long year, int month) => month switch
-    {
-        2 => (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)) ? 29 : 28,
-        4 or 6 or 9 or 11 => 30,
-        _ => 31,
-    };
-
-    /// <summary>Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).</summary>
-    private static long DaysFromCivil(long year, int month, int day)
-    {
-        year -= month <= 2 ? 1 : 0;
-        long era = (year >= 0 ? year : year - 399) / 400;
-        long yearOfEra = year - (era * 400);
-        long dayOfYear = ((153 * (month + (month > 2 ? -3 : 9))) + 2) / 5 + day - 1;
-        long dayOfEra = (yearOfEra * 365) + (yearOfEra / 4) - (yearOfEra / 100) + dayOfYear;
-        return (era * 146_097) + dayOfEra - 719_468;
     }
 }

@@ -25,37 +25,13 @@ internal sealed partial class MySqlSession
     private volatile IEngineSession? _spilledEngine;
 
     // Cancelled by KILL QUERY from another connection while a statement waits in a queue.
-    private CancellationTokenSource? _queueWait;
+    private readonly QueueWait _queueWait = new();
 
     /// <summary>The process's admission gates (null: none).</summary>
     public AdmissionGates? Admission { get; init; }
 
-    /// <summary>A token KILL QUERY cancels while the statement waits for a slot (reset per statement).</summary>
-    private CancellationToken QueueWaitToken()
-    {
-        CancellationTokenSource? wait = _queueWait;
-        if (wait is null || !wait.TryReset())
-        {
-            wait?.Dispose();
-            wait = new CancellationTokenSource();
-            _queueWait = wait;
-        }
-
-        return wait.Token;
-    }
-
     /// <summary>KILL QUERY: a statement waiting for a slot leaves the queue at once (ERR 1317).</summary>
-    private void CancelQueueWait()
-    {
-        try
-        {
-            _queueWait?.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // Replaced by the next statement's source meanwhile.
-        }
-    }
+    private void CancelQueueWait() => _queueWait.Cancel();
 
     /// <summary>
     /// The slots for the statement about to run on the current engine, and the spill group's engine session when
@@ -69,14 +45,14 @@ internal sealed partial class MySqlSession
             return (true, default, null);
         }
 
-        string group = _active?.Group.Name ?? _group?.Name ?? "";
+        string group = AdmissionGroup();
         bool inTransaction = (_status & MySqlServerStatus.InTransaction) != 0 || (_status & MySqlServerStatus.AutoCommit) == 0;
         SpillPolicy spill = sql is not null && !inTransaction && StatementClassifier.Classify(sql).Kind is StatementKind.Select or StatementKind.With or StatementKind.Values or StatementKind.Explain
             ? SpillPolicy.MaySpill
             : SpillPolicy.Stay;
         try
         {
-            CancellationToken wait = QueueWaitToken();
+            CancellationToken wait = _queueWait.Next();
             AdmissionDecision decision = await StatementAdmission.AdmitAsync(gates, group, _clusterName, spill, wait).ConfigureAwait(false);
             if (decision.SpillGroup is not { } spillGroup)
             {
@@ -94,6 +70,9 @@ internal sealed partial class MySqlSession
         }
     }
 
+    /// <summary>The group the session's statements are admitted on.</summary>
+    private string AdmissionGroup() => _active?.Group.Name ?? _group?.Name ?? "";
+
     /// <summary>The session's engine session on the spill group (opened on first use).</summary>
     private async ValueTask<GroupEngine> SpillTargetAsync(string group, string spillGroup)
     {
@@ -109,8 +88,7 @@ internal sealed partial class MySqlSession
 
     private async ValueTask ReleaseSpillRouterAsync()
     {
-        _queueWait?.Dispose();
-        _queueWait = null;
+        _queueWait.Dispose();
         if (_spillRouter is not null)
         {
             await _spillRouter.DisposeAsync().ConfigureAwait(false);

@@ -103,9 +103,17 @@ internal sealed partial class MySqlSession
         IQueryResult? result = null;
         try
         {
-            result = spilled is not null
-                ? await ExecuteObservedAsync(engine, spilled.Cluster, engineSql).ConfigureAwait(false)
-                : await ExecuteWithRetryAsync(sql, engineSql, mayRetry: gateway is null).ConfigureAwait(false);
+            if (spilled is not null)
+            {
+                result = await StatementObservation.RunAsync(_picker, spilled.Cluster, (engine, engineSql), static s => s.engine.ExecuteAsync(s.engineSql, CancellationToken.None)).ConfigureAwait(false);
+            }
+            else
+            {
+                // The retry owns the lease from here: it moves the slots to the member it retries on.
+                StatementLease held = lease;
+                lease = default;
+                (result, lease) = await ExecuteWithRetryAsync(sql, engineSql, mayRetry: gateway is null, held, AdmissionGroup()).ConfigureAwait(false);
+            }
 
             bool ok = await WriteResultAsync(result, more, binary: false).ConfigureAwait(false);
             if (ok && gateway is not null)

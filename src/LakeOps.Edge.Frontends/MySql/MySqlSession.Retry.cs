@@ -1,6 +1,8 @@
-using LakeOps.Edge.Core.Diagnostics;
+using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Engines;
+using LakeOps.Edge.Frontends.Admission;
 using LakeOps.Edge.Frontends.Routing;
+using LakeOps.Edge.Routing.Balancing;
 using LakeOps.Edge.Protocols.MySql;
 
 namespace LakeOps.Edge.Frontends.MySql;
@@ -11,93 +13,61 @@ namespace LakeOps.Edge.Frontends.MySql;
 /// and the session stays there. Inside a transaction, for spilled statements and when no other member can take
 /// it, the client gets the first error.
 /// </summary>
-internal sealed partial class MySqlSession
+internal sealed partial class MySqlSession : IRetryingSession
 {
     // Engine sessions the session moved away from without a router (prepared statements may still use them).
-    private List<IEngineSession>? _retiredEngines;
+    private readonly RetiredEngines _retiredEngines = new();
 
     private bool InTransaction => (_status & MySqlServerStatus.InTransaction) != 0 || (_status & MySqlServerStatus.AutoCommit) == 0;
 
-    /// <summary>Runs <paramref name="engineSql"/> on <paramref name="engine"/> with its outcome reported to <paramref name="cluster"/>'s health.</summary>
-    private async ValueTask<IQueryResult> ExecuteObservedAsync(IEngineSession engine, string cluster, string engineSql)
-    {
-        using StatementObservation observed = StatementObservation.Begin(_picker, cluster);
-        try
-        {
-            IQueryResult result = await engine.ExecuteAsync(engineSql, CancellationToken.None).ConfigureAwait(false);
-            observed.Succeeded();
-            return result;
-        }
-        catch (EngineException ex)
-        {
-            observed.Failed(ex);
-            throw;
-        }
-    }
+    ClusterPicker IRetryingSession.Picker => _picker;
+
+    IEngineProvider IRetryingSession.Engines => _engines;
+
+    SqlDialect IRetryingSession.EngineDialect => _dialect;
+
+    IEngineSession IRetryingSession.CurrentEngine => _engine!;
+
+    string IRetryingSession.CurrentCluster => _clusterName;
+
+    bool IRetryingSession.StatementTimedOut => _timedOut;
+
+    bool IRetryingSession.InTransaction => InTransaction;
+
+    string IRetryingSession.Describe => $"mysql session of '{_user}'";
+
+    EngineSessionOptions IRetryingSession.RetryOptions(GroupConfig group) => new(_user, _database ?? group.Name, _applicationName);
 
     /// <summary>
     /// The session's statement on its own engine (<paramref name="mayRetry"/>: not spilled, not transaction
-    /// control), retried once on another member when the cluster failed before the result was ready.
+    /// control), retried once on another member when the cluster failed before the result was ready. Owns
+    /// <paramref name="lease"/> (see <see cref="StatementRetry.ExecuteAsync"/>): the slots move with the retry.
     /// </summary>
-    private async ValueTask<IQueryResult> ExecuteWithRetryAsync(string sql, string engineSql, bool mayRetry)
-    {
-        string failed = _clusterName;
-        try
-        {
-            return await ExecuteObservedAsync(_engine!, failed, engineSql).ConfigureAwait(false);
-        }
-        catch (EngineException ex) when (mayRetry && _group is not null && !_timedOut && StatementRetry.MayRetry(ex, InTransaction, StatementRetry.IsReadOnly(sql)))
-        {
-            OpenedCluster? other = await StatementRetry.OpenOtherAsync(
-                _picker, _engines, _group, failed, _dialect, new EngineSessionOptions(_user, _database ?? _group.Name, _applicationName), CancellationToken.None).ConfigureAwait(false);
-            if (other is not { } moved)
-            {
-                throw;
-            }
-
-            Log.Warn(EventId.SessionFailed, $"mysql session of '{_user}': cluster '{failed}' failed before any result ({ex.Message}); retrying on '{moved.Cluster}' of group '{_group.Name}'");
-            MoveTo(moved);
-            return await ExecuteObservedAsync(_engine!, _clusterName, engineSql).ConfigureAwait(false);
-        }
-    }
+    private ValueTask<(IQueryResult Result, StatementLease Lease)> ExecuteWithRetryAsync(string sql, string engineSql, bool mayRetry, StatementLease lease, string admissionGroup) =>
+        StatementRetry.ExecuteAsync(
+            this,
+            new RetryScope(_group, mayRetry, sql, Admission, admissionGroup, _queueWait.Token),
+            lease,
+            engineSql,
+            static (engine, engineSql) => engine.ExecuteAsync(engineSql, CancellationToken.None));
 
     /// <summary>Makes <paramref name="moved"/> the session's engine for its group from now on.</summary>
-    private void MoveTo(OpenedCluster moved)
+    public ValueTask MoveToAsync(OpenedCluster moved, GroupConfig group)
     {
         if (_router is not null && _active is not null)
         {
             Activate(_router.Replace(_active, moved));
-            return;
+            return ValueTask.CompletedTask;
         }
 
         if (_engine is not null)
         {
-            (_retiredEngines ??= []).Add(_engine);
+            _retiredEngines.Add(_engine);
         }
 
         _engine = moved.Session;
         _engineInstance = moved.Engine;
         _clusterName = moved.Cluster;
-    }
-
-    private async ValueTask CloseRetiredEnginesAsync()
-    {
-        if (_retiredEngines is not { } retired)
-        {
-            return;
-        }
-
-        _retiredEngines = null;
-        foreach (IEngineSession engine in retired)
-        {
-            try
-            {
-                await engine.DisposeAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is EngineException or InvalidOperationException or ObjectDisposedException)
-            {
-                Log.Warn(EventId.SessionFailed, $"closing an engine session the session moved away from failed: {ex.Message}");
-            }
-        }
+        return ValueTask.CompletedTask;
     }
 }

@@ -214,20 +214,7 @@ internal sealed partial class MySqlSession
         IQueryResult? result = null;
         try
         {
-            using (StatementObservation observed = StatementObservation.Begin(_picker, _clusterName))
-            {
-                try
-                {
-                    result = await statement.Engine!.ExecuteAsync(values, CancellationToken.None).ConfigureAwait(false);
-                }
-                catch (EngineException ex)
-                {
-                    observed.Failed(ex);
-                    throw;
-                }
-
-                observed.Succeeded();
-            }
+            result = await StatementObservation.RunAsync(_picker, _clusterName, (Engine: statement.Engine!, values), static s => s.Engine.ExecuteAsync(s.values, CancellationToken.None)).ConfigureAwait(false);
 
             bool ok = await WriteResultAsync(result, MySqlServerStatus.None, binary: true).ConfigureAwait(false);
             if (ok && statement.Transaction is { } transaction)

@@ -478,7 +478,7 @@ internal sealed partial class MySqlSession
 
         await ReleaseSpillRouterAsync().ConfigureAwait(false);
         await CloseEngineAsync().ConfigureAwait(false);
-        await CloseRetiredEnginesAsync().ConfigureAwait(false);
+        await _retiredEngines.DisposeAsync().ConfigureAwait(false);
         ReturnPayloadBuffer();
         _killed.Dispose();
     }

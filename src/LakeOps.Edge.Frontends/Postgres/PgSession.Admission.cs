@@ -19,7 +19,7 @@ namespace LakeOps.Edge.Frontends.Postgres;
 internal sealed partial class PgSession
 {
     // Cancelled by a CancelRequest or the statement timeout while a statement waits in a queue.
-    private CancellationTokenSource? _queueWait;
+    private readonly QueueWait _queueWait = new();
 
     // Engine sessions opened for spilled statements when the session has no router of its own.
     private SessionRouter? _spillRouter;
@@ -53,7 +53,7 @@ internal sealed partial class PgSession
         string group = statement.Target?.Group.Name ?? _loginDecision.Group?.Name ?? "";
         string cluster = statement.Target?.Cluster ?? _clusterName;
         SpillPolicy spill = _transactionStatus == PgTransactionStatus.Idle && !_inImplicitTransaction && MaySpill(statement.Info.Kind) ? SpillPolicy.MaySpill : SpillPolicy.Stay;
-        CancellationToken wait = QueueWaitToken(cancellationToken);
+        CancellationToken wait = _queueWait.Next(cancellationToken);
         _spilledEngine = null;
         AdmissionDecision decision = await StatementAdmission.AdmitAsync(Admission, group, cluster, spill, wait).ConfigureAwait(false);
         StatementLease lease = decision.Lease;
@@ -72,26 +72,24 @@ internal sealed partial class PgSession
 
             if (target is null && statement.Prepared is null)
             {
-                // Observed per attempt, with the retry on another member when the cluster fails first.
-                result = await ExecuteWithRetryAsync(statement, cancellationToken).ConfigureAwait(false);
+                // Observed per attempt, with the retry on another member when the cluster fails first; the retry
+                // owns the lease from here (it moves the slots to the member it retries on).
+                StatementLease held = lease;
+                lease = default;
+                (result, lease) = await ExecuteWithRetryAsync(statement, held, group, wait, cancellationToken).ConfigureAwait(false);
+            }
+            else if (target is not null)
+            {
+                // Health hears about the cluster the statement runs on: the spill group's.
+                (result, spilledPrepared) = await StatementObservation.RunAsync(
+                    _picker, target.Cluster, (Session: this, statement, parameters, target, cancellationToken),
+                    static s => s.Session.ExecuteSpilledAsync(s.statement, s.parameters, s.target, s.cancellationToken)).ConfigureAwait(false);
             }
             else
             {
-                // Health hears about the cluster the statement runs on (the spill group's when spilled).
-                using StatementObservation observed = StatementObservation.Begin(_picker, target?.Cluster ?? cluster);
-                try
-                {
-                    (result, spilledPrepared) = target is not null
-                        ? await ExecuteSpilledAsync(statement, parameters, target, cancellationToken).ConfigureAwait(false)
-                        : (await statement.Prepared!.ExecuteAsync(parameters, cancellationToken).ConfigureAwait(false), null);
-                }
-                catch (EngineException ex)
-                {
-                    observed.Failed(ex);
-                    throw;
-                }
-
-                observed.Succeeded();
+                result = await StatementObservation.RunAsync(
+                    _picker, cluster, (Prepared: statement.Prepared!, parameters, cancellationToken),
+                    static s => s.Prepared.ExecuteAsync(s.parameters, s.cancellationToken)).ConfigureAwait(false);
             }
         }
         catch
@@ -177,39 +175,16 @@ internal sealed partial class PgSession
         }
     }
 
-    /// <summary>A token that a CancelRequest or the statement timeout cancels while the statement waits for a slot.</summary>
-    private CancellationToken QueueWaitToken(CancellationToken stopping)
-    {
-        CancellationTokenSource? wait = _queueWait;
-        if (wait is null || !wait.TryReset())
-        {
-            wait?.Dispose();
-            wait = stopping.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(stopping) : new CancellationTokenSource();
-            _queueWait = wait;
-        }
-
-        return wait.Token;
-    }
-
     /// <summary>Cancel and statement timeout: stop a queue wait, and a spilled statement's engine.</summary>
     private void CancelAdmittedWork()
     {
-        try
-        {
-            _queueWait?.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // Replaced by the next statement's source meanwhile.
-        }
-
+        _queueWait.Cancel();
         _spilledEngine?.Cancel();
     }
 
     private async ValueTask ReleaseAdmissionAsync()
     {
-        _queueWait?.Dispose();
-        _queueWait = null;
+        _queueWait.Dispose();
         if (_spillRouter is not null)
         {
             await _spillRouter.DisposeAsync().ConfigureAwait(false);

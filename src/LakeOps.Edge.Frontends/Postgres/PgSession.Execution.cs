@@ -210,24 +210,15 @@ internal sealed partial class PgSession
         if (!commitOfFailed && statement.Prepared is null)
         {
             // Observed per attempt, on the cluster each attempt ran on.
-            result = await ExecuteWithRetryAsync(statement, cancellationToken).ConfigureAwait(false);
+            (result, _) = await ExecuteWithRetryAsync(statement, default, "", default, cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            using StatementObservation observed = StatementObservation.Begin(_picker, _clusterName);
-            try
-            {
-                result = commitOfFailed
-                    ? await _engine!.ExecuteAsync("ROLLBACK", cancellationToken).ConfigureAwait(false)
-                    : await statement.Prepared!.ExecuteAsync(parameters, cancellationToken).ConfigureAwait(false);
-            }
-            catch (EngineException ex)
-            {
-                observed.Failed(ex);
-                throw;
-            }
-
-            observed.Succeeded();
+            result = await StatementObservation.RunAsync(
+                _picker,
+                _clusterName,
+                (Engine: _engine!, statement.Prepared, parameters, commitOfFailed, cancellationToken),
+                static s => s.commitOfFailed ? s.Engine.ExecuteAsync("ROLLBACK", s.cancellationToken) : s.Prepared!.ExecuteAsync(s.parameters, s.cancellationToken)).ConfigureAwait(false);
         }
 
         if (result.ReturnsRows)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Diagnostics;
 using LakeOps.Edge.Core.Engines;
+using LakeOps.Edge.Frontends.Admission;
 using LakeOps.Edge.Routing.Balancing;
 using LakeOps.Edge.Routing.Health;
 
@@ -94,6 +95,29 @@ internal static class ClusterFailover
 
         (int failures, int samples) = health.RecentOutcomes;
         return failures != 0 || samples < health.Options.Window || health.ConsecutiveFailures != 0;
+    }
+
+    /// <summary>
+    /// A passthrough borrow of a server connection (started at <paramref name="start"/>) succeeded: reported to
+    /// <paramref name="health"/> while its outcomes need it, and counted as running work on it until
+    /// <paramref name="lease"/> ends when <paramref name="countRunning"/> (least_loaded). Null health: nothing.
+    /// </summary>
+    public static void OnBorrowed(ClusterHealth? health, bool trial, long start, bool countRunning, ref StatementLease lease)
+    {
+        if (health is null)
+        {
+            return;
+        }
+
+        if (NeedsSuccessReport(health, trial))
+        {
+            health.ReportSuccess(Stopwatch.GetElapsedTime(start));
+        }
+
+        if (countRunning)
+        {
+            lease.CountRunning(health);
+        }
     }
 
     /// <summary>

@@ -130,22 +130,21 @@ internal sealed class SessionRouter : IAsyncDisposable
     /// <summary>
     /// Makes <paramref name="cluster"/> (opened on another member of <paramref name="previous"/>'s group) the
     /// group's engine session from now on; the old one stays open until the router is disposed.
+    /// <paramref name="previous"/> is one this router handed out and has not replaced yet (callers retry only outside
+    /// transactions and batches, where the session's engine is the one <see cref="GetAsync"/> just returned).
     /// </summary>
     public GroupEngine Replace(GroupEngine previous, OpenedCluster cluster)
     {
         ArgumentNullException.ThrowIfNull(previous);
-        var opened = new GroupEngine(previous.Group, cluster.Cluster, cluster.Engine, cluster.Session);
         int index = _open.IndexOf(previous);
         if (index < 0)
         {
-            _open.Add(opened);
-        }
-        else
-        {
-            _open[index] = opened;
-            _retired.Add(previous);
+            throw new ArgumentException($"the engine session on cluster '{previous.Cluster}' is not an open session of this router", nameof(previous));
         }
 
+        var opened = new GroupEngine(previous.Group, cluster.Cluster, cluster.Engine, cluster.Session);
+        _open[index] = opened;
+        _retired.Add(previous);
         return opened;
     }
 

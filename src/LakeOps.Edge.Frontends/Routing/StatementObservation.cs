@@ -37,4 +37,27 @@ internal readonly struct StatementObservation : IDisposable
     }
 
     public void Dispose() => _health?.End();
+
+    /// <summary>
+    /// Runs <paramref name="run"/> (one engine statement on <paramref name="cluster"/>) observed: its success or
+    /// failure goes to the cluster's health. A static lambda with <paramref name="state"/> allocates no closure.
+    /// </summary>
+    public static async ValueTask<T> RunAsync<TState, T>(ClusterPicker picker, string cluster, TState state, Func<TState, ValueTask<T>> run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        using StatementObservation observed = Begin(picker, cluster);
+        T result;
+        try
+        {
+            result = await run(state).ConfigureAwait(false);
+        }
+        catch (EngineException ex)
+        {
+            observed.Failed(ex);
+            throw;
+        }
+
+        observed.Succeeded();
+        return result;
+    }
 }

@@ -53,6 +53,57 @@ internal static class StatementRetry
         return !lexer.NextSignificant().Text(text).Equals("WITH", StringComparison.OrdinalIgnoreCase);
     }
 
+    /// <summary>
+    /// Runs <paramref name="run"/> (one engine operation) on the session's engine, observed by its cluster's health;
+    /// when the cluster failed first and <paramref name="scope"/> allows it, once more on another member: the
+    /// session moves there and, when <paramref name="lease"/> holds slots, the ones on the failed cluster go and the
+    /// statement is admitted again on the new one (<see cref="SpillPolicy.Stay"/>: it may queue there). Owns <paramref name="lease"/> from the call on: returns
+    /// the lease the result holds, disposes it when it throws.
+    /// </summary>
+    public static async ValueTask<(T Result, StatementLease Lease)> ExecuteAsync<TState, T>(
+        IRetryingSession session, RetryScope scope, StatementLease lease, TState state, Func<IEngineSession, TState, ValueTask<T>> run)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        string failed = session.CurrentCluster;
+        try
+        {
+            try
+            {
+                T result = await StatementObservation.RunAsync(session.Picker, failed, (session.CurrentEngine, state, run), static s => s.run(s.CurrentEngine, s.state)).ConfigureAwait(false);
+                return (result, lease);
+            }
+            catch (EngineException ex) when (scope.Group is not null && scope.Eligible && !session.StatementTimedOut
+                && MayRetry(ex, session.InTransaction, scope.Sql is null || IsReadOnly(scope.Sql)))
+            {
+                GroupConfig group = scope.Group;
+                OpenedCluster? other = await OpenOtherAsync(
+                    session.Picker, session.Engines, group, failed, session.EngineDialect, session.RetryOptions(group), CancellationToken.None).ConfigureAwait(false);
+                if (other is not { } moved)
+                {
+                    throw;
+                }
+
+                Log.Warn(EventId.SessionFailed, $"{session.Describe}: cluster '{failed}' failed before any result ({ex.Message}); retrying on '{moved.Cluster}' of group '{group.Name}'");
+                await session.MoveToAsync(moved, group).ConfigureAwait(false);
+
+                // The slot on the failed cluster goes; the statement takes one on the member it runs on now.
+                if (lease.IsHeld)
+                {
+                    lease.Dispose();
+                    lease = (await StatementAdmission.AdmitAsync(scope.Gates, scope.AdmissionGroup, moved.Cluster, SpillPolicy.Stay, scope.QueueWait).ConfigureAwait(false)).Lease;
+                }
+
+                T retried = await StatementObservation.RunAsync(session.Picker, moved.Cluster, (moved.Session, state, run), static s => s.run(s.Session, s.state)).ConfigureAwait(false);
+                return (retried, lease);
+            }
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>An engine's "lost the connection" error: the statement may have run.</summary>
     public static bool IsLostConnection(EngineException error) =>
         error is not null && error.SqlState.StartsWith("08", StringComparison.Ordinal) && error.Message.Contains("lost the connection", StringComparison.Ordinal);

@@ -265,14 +265,14 @@ public static class MySqlBinaryParameters
         int minute = length >= 7 ? bytes[5] : 0;
         int second = length >= 7 ? bytes[6] : 0;
         long micros = length == 11 ? BinaryPrimitives.ReadUInt32LittleEndian(bytes[7..]) : 0;
-        if (month is < 1 or > 12 || day < 1 || day > PgDateTimeFormat.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59 || micros > 999_999)
+        if (month is < 1 or > 12 || day < 1 || day > CivilCalendar.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59 || micros > 999_999)
         {
             // Out-of-calendar values (0000-00-00, 2024-02-30) travel as text for the engine to reject or interpret.
             return ParameterValue.FromText(string.Create(CultureInfo.InvariantCulture,
                 $"{year:D4}-{month:D2}-{day:D2} {hour:D2}:{minute:D2}:{second:D2}.{micros:D6}"));
         }
 
-        long days = PgDateTimeFormat.DaysFromCivil(year, month, day);
+        long days = CivilCalendar.DaysFromCivil(year, month, day);
         if (dateOnly)
         {
             return ParameterValue.FromDate((int)days);

@@ -15,7 +15,7 @@ public sealed class TrinoPageInfo
     /// <summary>Where to GET the next page; null when the query is done (FINISHED or FAILED).</summary>
     public string? NextUri { get; set; }
 
-    /// <summary>The columns, once the coordinator knows them (repeated on every later page).</summary>
+    /// <summary>The columns, once the coordinator knows them (repeated on every later page); not read without a row sink.</summary>
     public IReadOnlyList<TrinoPageColumn>? Columns { get; set; }
 
     /// <summary>stats.state: QUEUED, PLANNING, STARTING, RUNNING, FINISHING, FINISHED, FAILED, ...</summary>
@@ -48,8 +48,8 @@ public sealed class TrinoPageInfo
     }
 }
 
-/// <summary>One entry of <c>columns</c>: name, the type as Trino prints it, and that type parsed.</summary>
-public sealed record TrinoPageColumn(string Name, string TypeName, TrinoColumnType Type);
+/// <summary>One entry of <c>columns</c>: name and parsed type (<see cref="TrinoType.Name"/> is the type as Trino printed it).</summary>
+public sealed record TrinoPageColumn(string Name, TrinoType Type);
 
 /// <summary>
 /// The <c>error</c> member of a FAILED page. <see cref="ErrorType"/> is USER_ERROR, INTERNAL_ERROR,

@@ -51,8 +51,8 @@ public enum TrinoReadStatus : byte
 /// nextUri GET). Resumable: the page may arrive in chunks split anywhere; each call consumes complete
 /// tokens only and the caller hands the unconsumed rest back with more bytes appended. Rows go to an
 /// <see cref="ITrinoRowSink"/> value by value (nothing per row is allocated); the small members
-/// (columns, stats, error) are read whole once they are complete. Without a sink, <c>data</c> is skipped
-/// unread, which is how the passthrough gets nextUri and state without decoding rows.
+/// (columns, stats, error) are read whole once they are complete. Without a sink, <c>data</c> and <c>columns</c>
+/// are skipped unread, which is how the passthrough gets nextUri and state without decoding rows or types.
 /// </summary>
 /// <remarks>Pure codec: bytes in, page info and values out. Throws <see cref="FormatException"/> on JSON that is not a page.</remarks>
 public sealed class TrinoResultsReader : IDisposable
@@ -99,7 +99,7 @@ public sealed class TrinoResultsReader : IDisposable
 
     public bool IsPageComplete => _state == ReadState.Done;
 
-    /// <summary>Reads the page info of a complete page, skipping its rows (for the passthrough).</summary>
+    /// <summary>Reads the page info of a complete page, skipping its rows and columns (for the passthrough).</summary>
     public static TrinoPageInfo ReadPageInfo(ReadOnlySpan<byte> page)
     {
         using var reader = new TrinoResultsReader();
@@ -194,6 +194,12 @@ public sealed class TrinoResultsReader : IDisposable
                     }
 
                     _member = MemberOf(ref reader);
+                    if (_member == Member.Columns && sink is null)
+                    {
+                        // Without a sink nobody decodes rows, so the column types are not parsed either.
+                        _member = Member.Other;
+                    }
+
                     _state = _member == Member.Data && sink is not null ? ReadState.DataStart : ReadState.MemberValue;
                     break;
 
@@ -472,7 +478,7 @@ public sealed class TrinoResultsReader : IDisposable
                 throw new FormatException($"column {columns.Count + 1} of a Trino page has no {(name is null ? "name" : "type")}");
             }
 
-            TrinoColumnType parsed;
+            TrinoType parsed;
             try
             {
                 parsed = TrinoTypeSignatureParser.Parse(type);
@@ -482,7 +488,7 @@ public sealed class TrinoResultsReader : IDisposable
                 throw new FormatException($"column \"{name}\": {ex.Message}", ex);
             }
 
-            columns.Add(new TrinoPageColumn(name, type, parsed));
+            columns.Add(new TrinoPageColumn(name, parsed));
         }
 
         _lastColumns = columns.AsReadOnly();

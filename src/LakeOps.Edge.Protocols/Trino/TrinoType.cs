@@ -3,7 +3,10 @@ using System.Text.Json;
 
 namespace LakeOps.Edge.Protocols.Trino;
 
-/// <summary>The Trino types the front door produces (the value encoding depends on it).</summary>
+/// <summary>
+/// The Trino types Edge distinguishes: those the front door produces (the value encoding depends on it) and
+/// those the engine adapter reads from a coordinator's <c>columns</c>.
+/// </summary>
 public enum TrinoTypeKind : byte
 {
     Unknown,
@@ -28,12 +31,21 @@ public enum TrinoTypeKind : byte
     Array,
     Map,
     Row,
+
+    /// <summary>char(n); only read from a coordinator.</summary>
+    Char,
+
+    /// <summary>time(p) with time zone; only read from a coordinator.</summary>
+    TimeWithTimeZone,
+
+    /// <summary>Any other type a coordinator names (ipaddress, HyperLogLog, geometry, ...): values are kept as text.</summary>
+    Other,
 }
 
 /// <summary>
 /// One Trino type: its display name (<c>decimal(10,2)</c>, <c>array(bigint)</c>) and the parts of its
 /// <c>typeSignature</c> (raw type plus LONG / TYPE / NAMED_TYPE arguments). Immutable; built once per
-/// column by <see cref="TrinoTypeMapper"/>.
+/// column by <see cref="TrinoTypeMapper"/> (front door) or <see cref="TrinoTypeSignatureParser"/> (engine adapter).
 /// </summary>
 public sealed class TrinoType
 {
@@ -41,12 +53,19 @@ public sealed class TrinoType
     public const int UnboundedVarcharLength = int.MaxValue;
 
     private TrinoType(TrinoTypeKind kind, string rawType, string name, int precision, int scale, TrinoType[] children, string?[] fieldNames)
+        : this(kind, rawType, name, precision, scale, kind == TrinoTypeKind.Varchar ? precision : 0, children, fieldNames)
+    {
+    }
+
+    /// <summary>Any type, with its display name as given (the parser keeps the coordinator's spelling).</summary>
+    internal TrinoType(TrinoTypeKind kind, string rawType, string name, int precision, int scale, int length, TrinoType[] children, string?[] fieldNames)
     {
         Kind = kind;
         RawType = rawType;
         Name = name;
         Precision = precision;
         Scale = scale;
+        Length = length;
         Children = children;
         FieldNames = fieldNames;
     }
@@ -89,11 +108,14 @@ public sealed class TrinoType
     /// <summary>The type as Trino prints it in <c>columns[].type</c>.</summary>
     public string Name { get; }
 
-    /// <summary>decimal precision; fractional-second digits of time/timestamp; varchar length.</summary>
+    /// <summary>decimal precision; fractional-second digits of time/timestamp; varchar length (as <see cref="Length"/>).</summary>
     public int Precision { get; }
 
     /// <summary>decimal scale.</summary>
     public int Scale { get; }
+
+    /// <summary>Declared length of varchar / char (<see cref="UnboundedVarcharLength"/> for a plain varchar); 0 for other kinds.</summary>
+    public int Length { get; }
 
     /// <summary>Element (array), key and value (map) or field types (row).</summary>
     public IReadOnlyList<TrinoType> Children { get; }
@@ -158,7 +180,11 @@ public sealed class TrinoType
         switch (Kind)
         {
             case TrinoTypeKind.Varchar:
+            case TrinoTypeKind.Char:
+                WriteLongArgument(writer, Length);
+                break;
             case TrinoTypeKind.Time:
+            case TrinoTypeKind.TimeWithTimeZone:
             case TrinoTypeKind.Timestamp:
             case TrinoTypeKind.TimestampWithTimeZone:
                 WriteLongArgument(writer, Precision);

@@ -3,81 +3,21 @@ using System.Globalization;
 namespace LakeOps.Edge.Protocols.Trino;
 
 /// <summary>
-/// The Trino result column types the engine adapter (reader side) distinguishes; everything else is <see cref="Other"/>.
-/// (The front door's writer side has its own TrinoTypeKind for the types it produces.)
-/// </summary>
-public enum TrinoColumnTypeKind : byte
-{
-    /// <summary>The type of a bare NULL literal ("unknown").</summary>
-    Unknown,
-    Boolean,
-    TinyInt,
-    SmallInt,
-    Integer,
-    BigInt,
-    Real,
-    Double,
-    Decimal,
-    Varchar,
-    Char,
-    Varbinary,
-    Json,
-    Date,
-    Time,
-    TimeWithTimeZone,
-    Timestamp,
-    TimestampWithTimeZone,
-    IntervalDayToSecond,
-    IntervalYearToMonth,
-    Uuid,
-    Array,
-    Map,
-    Row,
-
-    /// <summary>Any other type (ipaddress, HyperLogLog, geometry, ...): values are kept as text.</summary>
-    Other,
-}
-
-/// <summary>A field of a Trino row type; <see cref="Name"/> is null for anonymous fields.</summary>
-public sealed record TrinoColumnTypeField(string? Name, TrinoColumnType Type);
-
-/// <summary>
-/// A parsed Trino type, e.g. <c>decimal(10,2)</c>, <c>timestamp(3) with time zone</c>, <c>array(map(varchar, bigint))</c>.
-/// <see cref="Precision"/> is the fractional-second digits for time/timestamp, the digits of a decimal;
-/// <see cref="Length"/> is the declared length of varchar/char (-1 unbounded).
-/// </summary>
-public sealed record TrinoColumnType(TrinoColumnTypeKind Kind, string Name)
-{
-    public int Precision { get; init; } = -1;
-
-    public int Scale { get; init; }
-
-    public int Length { get; init; } = -1;
-
-    /// <summary>Element type of an array; key type of a map.</summary>
-    public TrinoColumnType? ElementType { get; init; }
-
-    /// <summary>Value type of a map.</summary>
-    public TrinoColumnType? ValueType { get; init; }
-
-    public IReadOnlyList<TrinoColumnTypeField> Fields { get; init; } = [];
-
-    public bool IsNested => Kind is TrinoColumnTypeKind.Array or TrinoColumnTypeKind.Map or TrinoColumnTypeKind.Row;
-}
-
-/// <summary>
 /// Parses the <c>type</c> strings of Trino's result columns (the display form of the type signature, which
 /// every Trino version sends): base names of one or several words, parameters in parentheses, row fields
 /// as <c>name type</c> (names may be double-quoted).
 /// </summary>
 public static class TrinoTypeSignatureParser
 {
-    /// <summary>Parses <paramref name="type"/>; unknown names give <see cref="TrinoColumnTypeKind.Other"/>, malformed text throws <see cref="FormatException"/>.</summary>
-    public static TrinoColumnType Parse(string type)
+    /// <summary>
+    /// Parses <paramref name="type"/>; unknown names give <see cref="TrinoTypeKind.Other"/>, malformed text throws
+    /// <see cref="FormatException"/>. <see cref="TrinoType.Name"/> keeps the text as given.
+    /// </summary>
+    public static TrinoType Parse(string type)
     {
         ArgumentNullException.ThrowIfNull(type);
         int position = 0;
-        TrinoColumnType parsed = ParseType(type, ref position);
+        TrinoType parsed = ParseType(type, ref position);
         SkipSpaces(type, ref position);
         if (position != type.Length)
         {
@@ -87,7 +27,7 @@ public static class TrinoTypeSignatureParser
         return parsed;
     }
 
-    private static TrinoColumnType ParseType(string text, ref int position)
+    private static TrinoType ParseType(string text, ref int position)
     {
         int start = position;
         string baseName = ReadBaseName(text, ref position);
@@ -97,9 +37,9 @@ public static class TrinoTypeSignatureParser
         }
 
         List<int>? numbers = null;
-        TrinoColumnType? element = null;
-        TrinoColumnType? value = null;
-        List<TrinoColumnTypeField>? fields = null;
+        TrinoType? element = null;
+        TrinoType? value = null;
+        List<(string? Name, TrinoType Type)>? fields = null;
         string lower = baseName.ToLowerInvariant();
 
         SkipSpaces(text, ref position);
@@ -140,36 +80,57 @@ public static class TrinoTypeSignatureParser
 
         string name = text[start..position].Trim();
         int first = numbers is { Count: > 0 } ? numbers[0] : -1;
+        int timePrecision = first < 0 ? 3 : first;
         return lower switch
         {
-            "array" when element is not null => new TrinoColumnType(TrinoColumnTypeKind.Array, name) { ElementType = element },
-            "map" when element is not null => new TrinoColumnType(TrinoColumnTypeKind.Map, name) { ElementType = element, ValueType = value },
-            "row" when fields is not null => new TrinoColumnType(TrinoColumnTypeKind.Row, name) { Fields = fields.AsReadOnly() },
-            "boolean" => new TrinoColumnType(TrinoColumnTypeKind.Boolean, name),
-            "tinyint" => new TrinoColumnType(TrinoColumnTypeKind.TinyInt, name),
-            "smallint" => new TrinoColumnType(TrinoColumnTypeKind.SmallInt, name),
-            "integer" or "int" => new TrinoColumnType(TrinoColumnTypeKind.Integer, name),
-            "bigint" => new TrinoColumnType(TrinoColumnTypeKind.BigInt, name),
-            "real" => new TrinoColumnType(TrinoColumnTypeKind.Real, name),
-            "double" or "double precision" => new TrinoColumnType(TrinoColumnTypeKind.Double, name),
-            "decimal" => new TrinoColumnType(TrinoColumnTypeKind.Decimal, name)
-            {
-                Precision = first < 0 ? 38 : first,
-                Scale = numbers is { Count: > 1 } ? numbers[1] : 0,
-            },
-            "varchar" => new TrinoColumnType(TrinoColumnTypeKind.Varchar, name) { Length = first },
-            "char" => new TrinoColumnType(TrinoColumnTypeKind.Char, name) { Length = first < 0 ? 1 : first },
-            "varbinary" => new TrinoColumnType(TrinoColumnTypeKind.Varbinary, name),
-            "json" => new TrinoColumnType(TrinoColumnTypeKind.Json, name),
-            "date" => new TrinoColumnType(TrinoColumnTypeKind.Date, name),
-            "time" => new TrinoColumnType(withTimeZone ? TrinoColumnTypeKind.TimeWithTimeZone : TrinoColumnTypeKind.Time, name) { Precision = first < 0 ? 3 : first },
-            "timestamp" => new TrinoColumnType(withTimeZone ? TrinoColumnTypeKind.TimestampWithTimeZone : TrinoColumnTypeKind.Timestamp, name) { Precision = first < 0 ? 3 : first },
-            "interval day to second" => new TrinoColumnType(TrinoColumnTypeKind.IntervalDayToSecond, name),
-            "interval year to month" => new TrinoColumnType(TrinoColumnTypeKind.IntervalYearToMonth, name),
-            "uuid" => new TrinoColumnType(TrinoColumnTypeKind.Uuid, name),
-            "unknown" => new TrinoColumnType(TrinoColumnTypeKind.Unknown, name),
-            _ => new TrinoColumnType(TrinoColumnTypeKind.Other, name),
+            "array" when element is not null => Nested(TrinoTypeKind.Array, "array", name, [element], []),
+            "map" when element is not null && value is not null => Nested(TrinoTypeKind.Map, "map", name, [element, value], []),
+            "row" when fields is not null => Row(name, fields),
+            "boolean" => Simple(TrinoTypeKind.Boolean, "boolean", name),
+            "tinyint" => Simple(TrinoTypeKind.TinyInt, "tinyint", name),
+            "smallint" => Simple(TrinoTypeKind.SmallInt, "smallint", name),
+            "integer" or "int" => Simple(TrinoTypeKind.Integer, "integer", name),
+            "bigint" => Simple(TrinoTypeKind.BigInt, "bigint", name),
+            "real" => Simple(TrinoTypeKind.Real, "real", name),
+            "double" or "double precision" => Simple(TrinoTypeKind.Double, "double", name),
+            "decimal" => new TrinoType(TrinoTypeKind.Decimal, "decimal", name, first < 0 ? 38 : first, numbers is { Count: > 1 } ? numbers[1] : 0, 0, [], []),
+            "varchar" => Sized(TrinoTypeKind.Varchar, "varchar", name, first < 0 ? TrinoType.UnboundedVarcharLength : first),
+            "char" => Sized(TrinoTypeKind.Char, "char", name, first < 0 ? 1 : first),
+            "varbinary" => Simple(TrinoTypeKind.Varbinary, "varbinary", name),
+            "json" => Simple(TrinoTypeKind.Json, "json", name),
+            "date" => Simple(TrinoTypeKind.Date, "date", name),
+            "time" when withTimeZone => Timed(TrinoTypeKind.TimeWithTimeZone, "time with time zone", name, timePrecision),
+            "time" => Timed(TrinoTypeKind.Time, "time", name, timePrecision),
+            "timestamp" when withTimeZone => Timed(TrinoTypeKind.TimestampWithTimeZone, "timestamp with time zone", name, timePrecision),
+            "timestamp" => Timed(TrinoTypeKind.Timestamp, "timestamp", name, timePrecision),
+            "interval day to second" => Simple(TrinoTypeKind.IntervalDayToSecond, "interval day to second", name),
+            "interval year to month" => Simple(TrinoTypeKind.IntervalYearToMonth, "interval year to month", name),
+            "uuid" => Simple(TrinoTypeKind.Uuid, "uuid", name),
+            "unknown" => Simple(TrinoTypeKind.Unknown, "unknown", name),
+            _ => Simple(TrinoTypeKind.Other, lower, name),
         };
+    }
+
+    private static TrinoType Simple(TrinoTypeKind kind, string rawType, string name) => new(kind, rawType, name, 0, 0, 0, [], []);
+
+    /// <summary>varchar / char: the length is also the varchar's Precision, as <see cref="TrinoType.Varchar"/> has it.</summary>
+    private static TrinoType Sized(TrinoTypeKind kind, string rawType, string name, int length) => new(kind, rawType, name, length, 0, length, [], []);
+
+    private static TrinoType Timed(TrinoTypeKind kind, string rawType, string name, int precision) => new(kind, rawType, name, precision, 0, 0, [], []);
+
+    private static TrinoType Nested(TrinoTypeKind kind, string rawType, string name, TrinoType[] children, string?[] fieldNames) =>
+        new(kind, rawType, name, 0, 0, 0, children, fieldNames);
+
+    private static TrinoType Row(string name, List<(string? Name, TrinoType Type)> fields)
+    {
+        var children = new TrinoType[fields.Count];
+        var fieldNames = new string?[fields.Count];
+        for (int i = 0; i < fields.Count; i++)
+        {
+            (fieldNames[i], children[i]) = fields[i];
+        }
+
+        return Nested(TrinoTypeKind.Row, "row", name, children, fieldNames);
     }
 
     /// <summary>One or more words ("bigint", "interval day to second", "double precision") up to '(' ',' ')' or the end.</summary>
@@ -264,9 +225,9 @@ public static class TrinoTypeSignatureParser
         }
     }
 
-    private static List<TrinoColumnTypeField> ParseRowFields(string text, ref int position)
+    private static List<(string? Name, TrinoType Type)> ParseRowFields(string text, ref int position)
     {
-        var fields = new List<TrinoColumnTypeField>();
+        var fields = new List<(string? Name, TrinoType Type)>();
         while (true)
         {
             SkipSpaces(text, ref position);
@@ -292,7 +253,7 @@ public static class TrinoTypeSignatureParser
                 }
             }
 
-            fields.Add(new TrinoColumnTypeField(name, ParseType(text, ref position)));
+            fields.Add((name, ParseType(text, ref position)));
             SkipSpaces(text, ref position);
             if (position < text.Length && text[position] == ',')
             {

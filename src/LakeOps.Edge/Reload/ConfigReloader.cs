@@ -26,7 +26,6 @@ internal sealed class ConfigReloader
     private readonly LogLevel _defaultLogLevel;
     private readonly SemaphoreSlim _serial = new(1, 1);
     private bool _stopped;
-    private int _failed;
 
     public ConfigReloader(string configPath, ConfigStore store, EngineRegistry engines, ListenerSet listeners, AuditLog audit, HealthMonitor monitor, LogLevel defaultLogLevel)
     {
@@ -45,9 +44,6 @@ internal sealed class ConfigReloader
     /// <summary>Called when a reload ended, applied or not (systemd READY=1).</summary>
     public Action? Reloaded { get; init; }
 
-    /// <summary>Reloads that kept the running revision since the process started.</summary>
-    public int FailedReloads => Volatile.Read(ref _failed);
-
     /// <summary>The level the log runs at for a config without server.log_level (the command line's, else info).</summary>
     public static LogLevel ApplyLogLevel(EdgeConfig config, LogLevel defaultLevel)
     {
@@ -60,7 +56,7 @@ internal sealed class ConfigReloader
         }
 
         // Logged at whichever of the two levels shows an info line, so the change is always visible.
-        string message = $"log level {Name(previous)} -> {Name(level)}";
+        string message = $"log level {LogLevels.Name(previous)} -> {LogLevels.Name(level)}";
         if (level <= LogLevel.Information)
         {
             Log.MinimumLevel = level;
@@ -87,18 +83,11 @@ internal sealed class ConfigReloader
             }
 
             Reloading?.Invoke();
-            bool applied = await ApplyAsync().ConfigureAwait(false);
-            if (!applied)
-            {
-                Interlocked.Increment(ref _failed);
-            }
-
-            return applied;
+            return await ApplyAsync().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // A reload must never take the gateway down: whatever went wrong, the running revision stays.
-            Interlocked.Increment(ref _failed);
             Log.Error(EventId.ConfigReloadFailed, $"reload of {_configPath} failed unexpectedly; revision {_store.Revision} stays live: {ex.GetType().Name}: {ex.Message}");
             return false;
         }
@@ -213,12 +202,4 @@ internal sealed class ConfigReloader
 
         text.Append(what).Append(": ").Append(joined);
     }
-
-    private static string Name(LogLevel level) => level switch
-    {
-        LogLevel.Debug => "debug",
-        LogLevel.Information => "info",
-        LogLevel.Warning => "warn",
-        _ => "error",
-    };
 }

@@ -38,27 +38,17 @@ internal static class ListenerPlan
             runningByName[listener.Name] = listener;
         }
 
-        var nextNames = new HashSet<string>(StringComparer.Ordinal);
+        var nextByName = new Dictionary<string, ListenerConfig>(StringComparer.Ordinal);
         foreach (ListenerConfig listener in next)
         {
-            nextNames.Add(listener.Name);
+            nextByName[listener.Name] = listener;
         }
 
         // Addresses that running listeners give up in this reload (stopped, or moved/replaced by name).
         var released = new List<IPEndPoint>();
         foreach (ListenerConfig old in running)
         {
-            bool stays = false;
-            foreach (ListenerConfig candidate in next)
-            {
-                if (candidate.Name == old.Name && Unchanged(old, candidate))
-                {
-                    stays = true;
-                    break;
-                }
-            }
-
-            if (!stays)
+            if (!nextByName.TryGetValue(old.Name, out ListenerConfig? kept) || !Unchanged(old, kept))
             {
                 released.Add(old.Endpoint);
             }
@@ -83,7 +73,7 @@ internal static class ListenerPlan
 
         foreach (ListenerConfig old in running)
         {
-            if (!nextNames.Contains(old.Name))
+            if (!nextByName.ContainsKey(old.Name))
             {
                 changes.Add(new ListenerChange(ListenerStep.Stop, old.Name, old, null, false));
             }

@@ -74,27 +74,22 @@ internal sealed class ListenerSet : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts every listener of the first config. Throws (after closing those started) when one cannot bind.</summary>
-    public async Task StartAsync(IReadOnlyList<ListenerConfig> listeners)
+    /// <summary>
+    /// Starts every listener of the first config. Throws when one cannot bind; those already started stay in the
+    /// set, and the owner's <see cref="DisposeAsync"/> closes them.
+    /// </summary>
+    public void Start(IReadOnlyList<ListenerConfig> listeners)
     {
         ArgumentNullException.ThrowIfNull(listeners);
-        try
+        foreach (ListenerConfig listener in listeners)
         {
-            foreach (ListenerConfig listener in listeners)
+            IFrontDoor door = Create(listener);
+            lock (_gate)
             {
-                IFrontDoor door = Create(listener);
-                lock (_gate)
-                {
-                    _running[listener.Name] = new RunningDoor(listener, door);
-                }
-
-                door.Start();
+                _running[listener.Name] = new RunningDoor(listener, door);
             }
-        }
-        catch
-        {
-            await DisposeAsync().ConfigureAwait(false);
-            throw;
+
+            door.Start();
         }
     }
 

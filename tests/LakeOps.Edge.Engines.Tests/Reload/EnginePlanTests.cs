@@ -19,7 +19,6 @@ public sealed class EnginePlanTests
         Assert.Equal(["gone"], plan.Removed);
         Assert.Empty(plan.Replaced);
         Assert.Empty(plan.KeptUntilRestart);
-        Assert.True(plan.ChangesEngines);
     }
 
     [Fact]
@@ -36,7 +35,9 @@ public sealed class EnginePlanTests
 
         EnginePlan plan = EnginePlan.Create(Clusters(before), Clusters(after));
 
-        Assert.False(plan.ChangesEngines);
+        Assert.Empty(plan.Added);
+        Assert.Empty(plan.Replaced);
+        Assert.Empty(plan.Removed);
         Assert.True(EnginePlan.SameInstance(before, after));
     }
 

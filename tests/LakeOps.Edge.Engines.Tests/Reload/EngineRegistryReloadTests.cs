@@ -115,7 +115,9 @@ public sealed class EngineRegistryReloadTests
         EnginePlan plan = registry.Plan(Config(Pg("a", "h") with { State = ClusterAdminState.Disabled }));
         registry.Commit(await registry.PrepareAsync(plan), TimeSpan.FromSeconds(1));
 
-        Assert.False(plan.ChangesEngines);
+        Assert.Empty(plan.Added);
+        Assert.Empty(plan.Replaced);
+        Assert.Empty(plan.Removed);
         Assert.Equal(1, factory.Created);
         Assert.Same(factory.Latest("a"), registry.Find("a"));
     }

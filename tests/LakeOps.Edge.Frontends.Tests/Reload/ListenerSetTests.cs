@@ -19,7 +19,7 @@ public sealed class ListenerSetTests
     {
         var world = new World();
         await using ListenerSet set = world.NewSet();
-        await set.StartAsync([Pg("pg", 5001), Pg("gone", 5002)]);
+        set.Start([Pg("pg", 5001), Pg("gone", 5002)]);
         world.Events.Clear();
 
         PreparedListeners prepared = await set.PrepareAsync([Pg("pg", 5011), Pg("added", 5003)]);
@@ -38,7 +38,7 @@ public sealed class ListenerSetTests
     {
         var world = new World();
         await using ListenerSet set = world.NewSet();
-        await set.StartAsync([Pg("door", 5001)]);
+        set.Start([Pg("door", 5001)]);
         world.Events.Clear();
 
         PreparedListeners prepared = await set.PrepareAsync([Pg("door", 5001) with { Protocol = ListenerProtocol.MySql }]);
@@ -54,7 +54,7 @@ public sealed class ListenerSetTests
     {
         var world = new World { Refuse = 5004 };
         await using ListenerSet set = world.NewSet();
-        await set.StartAsync([Pg("pg", 5001)]);
+        set.Start([Pg("pg", 5001)]);
 
         ListenerReloadException error = await Assert.ThrowsAsync<ListenerReloadException>(() => set.PrepareAsync([Pg("pg", 5011), Pg("b", 5004)]));
 
@@ -73,7 +73,7 @@ public sealed class ListenerSetTests
         world.Certificates["/tls/cert.pem"] = first;
         await using ListenerSet set = world.NewSet();
         ListenerConfig tls = Pg("pg", 5001) with { Tls = new TlsConfig("/tls/cert.pem", "/tls/key.pem", Required: false) };
-        await set.StartAsync([tls]);
+        set.Start([tls]);
         FakeDoor door = world.Doors.Single();
         door.UseCertificate(world.Load(tls.Tls!));
 
@@ -105,7 +105,7 @@ public sealed class ListenerSetTests
     {
         var world = new World();
         await using ListenerSet set = world.NewSet();
-        await set.StartAsync([Pg("pg", 5001)]);
+        set.Start([Pg("pg", 5001)]);
 
         ListenerReloadException error = await Assert.ThrowsAsync<ListenerReloadException>(() =>
             set.PrepareAsync([Pg("pg", 5001) with { Tls = new TlsConfig("/tls/missing.pem", null, Required: true) }]));
@@ -119,7 +119,7 @@ public sealed class ListenerSetTests
     {
         var world = new World { WithoutCertificateSwap = true };
         await using ListenerSet set = world.NewSet();
-        await set.StartAsync([Pg("http", 5001)]);
+        set.Start([Pg("http", 5001)]);
         world.Events.Clear();
 
         PreparedListeners prepared = await set.PrepareAsync([Pg("http", 5001) with { Tls = new TlsConfig("/tls/cert.pem", null, Required: false) }]);
@@ -135,7 +135,7 @@ public sealed class ListenerSetTests
     {
         var world = new World();
         await using ListenerSet set = world.NewSet();
-        await set.StartAsync([Pg("a", 5001), Pg("b", 5002)]);
+        set.Start([Pg("a", 5001), Pg("b", 5002)]);
         await set.CommitAsync(await set.PrepareAsync([Pg("a", 5001)]), TimeSpan.FromSeconds(1));
 
         await set.StopAllAsync(TimeSpan.FromSeconds(1)).WaitAsync(Deadline);

@@ -57,7 +57,7 @@ public sealed class TrinoResultsReaderTests
         Assert.Null(page.Error);
         Assert.Null(page.UpdateType);
         Assert.True(page.HasData);
-        Assert.Equal(TrinoColumnTypeKind.Array, page.Columns![2].Type.Kind);
+        Assert.Equal(TrinoTypeKind.Array, page.Columns![2].Type.Kind);
     }
 
     [Fact]
@@ -120,6 +120,22 @@ public sealed class TrinoResultsReaderTests
         Assert.Equal("RUNNING", page.State);
         Assert.True(page.HasData);
         Assert.Null(page.Columns);
+    }
+
+    [Fact]
+    public void PageInfoDoesNotParseColumnTypes()
+    {
+        // A type the parser rejects proves whether the columns were parsed: the passthrough must not.
+        byte[] page = Bytes("""{"id":"q","columns":[{"name":"a","type":"decimal(10"}],"nextUri":"http://c/n","stats":{"state":"RUNNING"}}""");
+
+        TrinoPageInfo info = TrinoResultsReader.ReadPageInfo(page);
+        Assert.Equal("http://c/n", info.NextUri);
+        Assert.Null(info.Columns);
+
+        using var reader = new TrinoResultsReader();
+        reader.BeginPage();
+        FormatException error = Assert.Throws<FormatException>(() => reader.Read(page, true, new RecordingSink(false), out _));
+        Assert.Contains("column \"a\"", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -191,7 +207,7 @@ public sealed class TrinoResultsReaderTests
                 buffer.RemoveRange(0, consumed);
                 if (status == TrinoReadStatus.Columns)
                 {
-                    sink.Events.Add("columns " + string.Join('|', reader.Page.Columns!.Select(col => col.Name + ":" + col.TypeName)));
+                    sink.Events.Add("columns " + string.Join('|', reader.Page.Columns!.Select(col => col.Name + ":" + col.Type.Name)));
                     continue;
                 }
 

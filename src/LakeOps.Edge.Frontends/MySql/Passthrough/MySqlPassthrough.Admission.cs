@@ -15,8 +15,8 @@ internal sealed partial class MySqlPassthrough
 {
     private StatementLease _lease;
 
-    // Set while a command waits for an admission slot.
-    private CancellationTokenSource? _queueWait;
+    // Cancelled by KILL QUERY while a command waits for an admission slot.
+    private readonly QueueWait _queueWait = new();
 
     /// <summary>The process's admission gates (null: none).</summary>
     public AdmissionGates? Admission { get; init; }
@@ -38,32 +38,13 @@ internal sealed partial class MySqlPassthrough
     private async ValueTask AdmitAsync(CancellationToken cancellationToken)
     {
         // KILL QUERY from another connection ends the wait at once (ERR 1317), as it would end the statement.
-        CancellationTokenSource wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Volatile.Write(ref _queueWait, wait);
-        try
-        {
-            AdmissionDecision decision = await StatementAdmission.AdmitAsync(Admission, Group, _engine.ClusterName, SpillPolicy.Reject, wait.Token).ConfigureAwait(false);
-            _lease = decision.Lease;
-        }
-        finally
-        {
-            Volatile.Write(ref _queueWait, null);
-            wait.Dispose();
-        }
+        CancellationToken wait = _queueWait.Next(cancellationToken);
+        AdmissionDecision decision = await StatementAdmission.AdmitAsync(Admission, Group, _engine.ClusterName, SpillPolicy.Reject, wait).ConfigureAwait(false);
+        _lease = decision.Lease;
     }
 
     /// <summary>KILL QUERY: a command waiting for a slot stops waiting.</summary>
-    private void CancelQueueWait()
-    {
-        try
-        {
-            Volatile.Read(ref _queueWait)?.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // The wait ended meanwhile.
-        }
-    }
+    private void CancelQueueWait() => _queueWait.Cancel();
 
     /// <summary>Every connection goes back through here: the pool gets it first, then the slots are freed.</summary>
     private void ReturnToPool(MySqlServerConnection connection)

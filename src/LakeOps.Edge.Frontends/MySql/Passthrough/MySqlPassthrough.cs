@@ -201,6 +201,7 @@ internal sealed partial class MySqlPassthrough
             reader.ReturnScratch();
             _timeout?.Dispose();
             await ReleaseAllAsync().ConfigureAwait(false);
+            _queueWait.Dispose();
         }
     }
 
@@ -674,7 +675,16 @@ internal sealed partial class MySqlPassthrough
         {
             if (Admission is { IsActive: true })
             {
-                await AdmitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await AdmitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch when (trial)
+                {
+                    // Refused or KILLed in the queue: the half-open trial never ran, another borrow may take it.
+                    Health?.AbandonTrial();
+                    throw;
+                }
             }
 
             MySqlServerConnection connection;
@@ -705,20 +715,9 @@ internal sealed partial class MySqlPassthrough
                 throw;
             }
 
-            // Reported only while the cluster's recent outcomes need it (no shared write in steady state).
-            if (Health is { } health)
-            {
-                if (ClusterFailover.NeedsSuccessReport(health, trial))
-                {
-                    health.ReportSuccess(Stopwatch.GetElapsedTime(started));
-                }
-
-                if (CountsRunning)
-                {
-                    // least_loaded: the borrow is running work until the connection goes back (ends with the lease).
-                    _lease.CountRunning(health);
-                }
-            }
+            // Reported only while the cluster's recent outcomes need it (no shared write in steady state);
+            // least_loaded: the borrow is running work until the connection goes back (ends with the lease).
+            ClusterFailover.OnBorrowed(Health, trial, started, CountsRunning, ref _lease);
 
             try
             {

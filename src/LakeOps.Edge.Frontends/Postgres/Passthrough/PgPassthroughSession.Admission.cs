@@ -23,7 +23,7 @@ internal sealed partial class PgPassthroughSession
     private StatementLease _returning;
 
     // Cancelled by a CancelRequest while the client waits in a queue.
-    private CancellationTokenSource? _queueWait;
+    private readonly QueueWait _queueWait = new();
 
     /// <summary>The process's admission gates (null: none).</summary>
     public AdmissionGates? Admission
@@ -35,10 +35,10 @@ internal sealed partial class PgPassthroughSession
     /// <summary>Takes the group/cluster slots for a new borrow; false (the client got the error) when refused.</summary>
     private async ValueTask<(bool Admitted, StatementLease Lease)> AdmitAsync(byte type)
     {
-        CancellationTokenSource wait = _queueWait is { } previous && previous.TryReset() ? previous : NewQueueWait();
+        CancellationToken wait = _queueWait.Next();
         try
         {
-            AdmissionDecision decision = await StatementAdmission.AdmitAsync(_admission, _group.Name, ClusterName, SpillPolicy.Reject, wait.Token).ConfigureAwait(false);
+            AdmissionDecision decision = await StatementAdmission.AdmitAsync(_admission, _group.Name, ClusterName, SpillPolicy.Reject, wait).ConfigureAwait(false);
             return (true, decision.Lease);
         }
         catch (EngineException ex) when (StatementAdmission.IsRefusal(ex))
@@ -48,26 +48,8 @@ internal sealed partial class PgPassthroughSession
         }
     }
 
-    private CancellationTokenSource NewQueueWait()
-    {
-        _queueWait?.Dispose();
-        var wait = new CancellationTokenSource();
-        _queueWait = wait;
-        return wait;
-    }
-
     /// <summary>A CancelRequest while the client waits for a slot ends the wait (57014).</summary>
-    private void CancelQueueWait()
-    {
-        try
-        {
-            _queueWait?.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // Replaced meanwhile.
-        }
-    }
+    private void CancelQueueWait() => _queueWait.Cancel();
 
     /// <summary>The caller holds <see cref="_gate"/> and has just cleared <see cref="_attached"/>: the slots leave with it.</summary>
     private StatementLease TakeLeaseLocked()

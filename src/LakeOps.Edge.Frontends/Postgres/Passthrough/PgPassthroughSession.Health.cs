@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Diagnostics;
 using LakeOps.Edge.Core.Engines;
@@ -110,23 +109,8 @@ internal sealed partial class PgPassthroughSession
     }
 
     /// <summary>A borrow succeeded: reports it while the cluster's outcomes need it; counts running work for least_loaded.</summary>
-    private void OnBorrowed(bool trial, long start, ref StatementLease lease)
-    {
-        if (_health is not { } health)
-        {
-            return;
-        }
-
-        if (ClusterFailover.NeedsSuccessReport(health, trial))
-        {
-            health.ReportSuccess(Stopwatch.GetElapsedTime(start));
-        }
-
-        if (_group.Balancing == BalancingStrategy.LeastLoaded)
-        {
-            lease.CountRunning(health);
-        }
-    }
+    private void OnBorrowed(bool trial, long start, ref StatementLease lease) =>
+        ClusterFailover.OnBorrowed(_health, trial, start, _group.Balancing == BalancingStrategy.LeastLoaded, ref lease);
 
     /// <summary>The attached connection failed: a server-side failure of its cluster.</summary>
     private void ReportServerLost(PgServerConnection server, string reason)

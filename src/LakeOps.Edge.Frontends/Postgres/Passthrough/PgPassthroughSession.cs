@@ -135,7 +135,7 @@ internal sealed partial class PgPassthroughSession
                 await _deadline.DisposeAsync().ConfigureAwait(false);
             }
 
-            _queueWait?.Dispose();
+            _queueWait.Dispose();
         }
     }
 

@@ -76,41 +76,25 @@ internal sealed class SessionSettings
         // One builder per thread: a login then allocates only the script string itself (logins come in bursts).
         StringBuilder sql = t_scriptBuilder ?? new StringBuilder(256);
         t_scriptBuilder = null;
-        for (int i = 0; i < parameters.Count; i++)
+        foreach (KeyValuePair<string, string> setting in StartupSettings(parameters))
         {
-            KeyValuePair<string, string> parameter = parameters[i];
-            if (parameter.Key == "options")
+            if (IsServerDefault(setting, serverDefaults))
             {
-                foreach (KeyValuePair<string, string> option in ParseOptions(parameter.Value))
-                {
-                    AppendSetting(sql, option, serverDefaults);
-                }
+                continue;
             }
-            else if (IsRunTimeParameter(parameter.Key))
-            {
-                AppendSetting(sql, parameter, serverDefaults);
-            }
+
+            sql.Append(sql.Length == 0 ? "SELECT " : ", ");
+            sql.Append("pg_catalog.set_config(");
+            AppendLiteral(sql, setting.Key);
+            sql.Append(", ");
+            AppendLiteral(sql, setting.Value);
+            sql.Append(", false)");
         }
 
         string script = sql.ToString();
         sql.Clear();
         t_scriptBuilder = sql;
         return new SessionSettings(script);
-    }
-
-    private static void AppendSetting(StringBuilder sql, KeyValuePair<string, string> setting, IReadOnlyDictionary<string, string> serverDefaults)
-    {
-        if (IsServerDefault(setting, serverDefaults))
-        {
-            return;
-        }
-
-        sql.Append(sql.Length == 0 ? "SELECT " : ", ");
-        sql.Append("pg_catalog.set_config(");
-        AppendLiteral(sql, setting.Key);
-        sql.Append(", ");
-        AppendLiteral(sql, setting.Value);
-        sql.Append(", false)");
     }
 
     [ThreadStatic]

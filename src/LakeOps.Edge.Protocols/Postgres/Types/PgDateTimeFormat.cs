@@ -46,24 +46,6 @@ internal static class PgDateTimeFormat
         year = yearOfEra + (era * 400) + (month <= 2 ? 1 : 0);
     }
 
-    /// <summary>Day number (days since 1970-01-01) of a civil date, astronomical year.</summary>
-    public static long DaysFromCivil(long year, int month, int day)
-    {
-        year -= month <= 2 ? 1 : 0;
-        long era = (year >= 0 ? year : year - 399) / 400;
-        long yearOfEra = year - (era * 400);
-        long dayOfYear = ((153 * (month > 2 ? month - 3 : month + 9)) + 2) / 5 + day - 1;
-        long dayOfEra = (yearOfEra * 365) + (yearOfEra / 4) - (yearOfEra / 100) + dayOfYear;
-        return (era * 146097) + dayOfEra - 719468;
-    }
-
-    public static int DaysInMonth(long year, int month) => month switch
-    {
-        2 => (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)) ? 29 : 28,
-        4 or 6 or 9 or 11 => 30,
-        _ => 31,
-    };
-
     /// <summary>date_out: "2020-01-01", "0044-03-15 BC", "infinity".</summary>
     public static int WriteDate(long days, Span<byte> destination)
     {

@@ -46,7 +46,7 @@ internal static class PgDateTimeParser
             return false;
         }
 
-        long value = PgDateTimeFormat.DaysFromCivil(year, month, day);
+        long value = CivilCalendar.DaysFromCivil(year, month, day);
         if (value is <= int.MinValue or >= int.MaxValue)
         {
             return false;
@@ -124,7 +124,7 @@ internal static class PgDateTimeParser
 
         try
         {
-            long days = PgDateTimeFormat.DaysFromCivil(year, month, day);
+            long days = CivilCalendar.DaysFromCivil(year, month, day);
             micros = checked((days * PgDateTimeFormat.MicrosPerDay) + timeOfDay);
             if (withZone)
             {
@@ -613,7 +613,7 @@ internal static class PgDateTimeParser
     }
 
     private static bool IsValidDate(long year, int month, int day) =>
-        month is >= 1 and <= 12 && day >= 1 && day <= PgDateTimeFormat.DaysInMonth(year, month);
+        month is >= 1 and <= 12 && day >= 1 && day <= CivilCalendar.DaysInMonth(year, month);
 
     /// <summary>The "H:MM" head shared by <see cref="TryParseClock"/> and <see cref="TryParseClockLenient"/>.</summary>
     private static bool TryReadHoursMinutes(ReadOnlySpan<char> s, ref int pos, int maxHourDigits, int minMinuteDigits, out long hours, out long minutes)
