@@ -73,7 +73,7 @@ internal static class GatewayHost
         {
             [ListenerProtocol.Postgres] = l => new PgListener(l, store, engines) { Audit = audit, Admission = admission, Picker = picker },
             [ListenerProtocol.MySql] = l => new MySqlListener(l, store, engines) { Audit = audit, Admission = admission, Picker = picker },
-            [ListenerProtocol.Trino] = l => new TrinoDoor(new TrinoFrontDoor(l, store, engines) { Audit = audit, Admission = admission, Picker = picker }),
+            [ListenerProtocol.Trino] = l => new TrinoFrontDoor(l, store, engines) { Audit = audit, Admission = admission, Picker = picker },
         };
         // Disposed explicitly (not by `using`): the listeners must close before the monitor stops and the audit
         // log and engines are disposed.

@@ -7,6 +7,7 @@ using Apache.Arrow;
 using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Diagnostics;
 using LakeOps.Edge.Core.Engines;
+using LakeOps.Edge.Core.Security;
 using LakeOps.Edge.Frontends.Routing;
 using LakeOps.Edge.Protocols.Trino;
 using LakeOps.Edge.Routing;
@@ -30,7 +31,7 @@ namespace LakeOps.Edge.Frontends.Trino;
 /// travels in headers (X-Trino-Set-Catalog, -Set-Session, -Added-Prepare, ...), as with Trino itself.
 /// Same life cycle as <see cref="FrontDoorListener"/>: <see cref="Start"/>, <see cref="StopAsync"/>, dispose.
 /// </summary>
-public sealed class TrinoFrontDoor : IAsyncDisposable
+public sealed class TrinoFrontDoor : IFrontDoor
 {
     /// <summary>JSON written into a page before it is sent (pages end at a row boundary past it).</summary>
     public const int TargetPageBytes = 1024 * 1024;
@@ -59,9 +60,7 @@ public sealed class TrinoFrontDoor : IAsyncDisposable
         Name = listener.Name;
         if (listener.Tls is { } tls)
         {
-            _certificate = tls.KeyPath is null
-                ? X509CertificateLoader.LoadPkcs12FromFile(tls.CertificatePath, password: null)
-                : X509Certificate2.CreateFromPemFile(tls.CertificatePath, tls.KeyPath);
+            _certificate = ListenerCertificate.Load(tls);
         }
 
         _queries = new TrinoQueryRegistry(() => Listener().Limits.ClientTimeout, TimeSpan.FromSeconds(5));
@@ -405,7 +404,8 @@ public sealed class TrinoFrontDoor : IAsyncDisposable
         Task starting = query.Starting!;
         if (!starting.IsCompleted)
         {
-            await Task.WhenAny(starting, Task.Delay(wait, context.RequestAborted)).ConfigureAwait(false);
+            // No timer task per request, and no exception when the wait times out or the client hangs up.
+            await starting.WaitAsync(wait, context.RequestAborted).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
         string baseUri = BaseUri(context);
