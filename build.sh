@@ -40,6 +40,7 @@ install_prerequisites() {
   command -v mariadb-install-db >/dev/null && [[ -x /usr/sbin/mariadbd ]] || missing+=(mariadb-server)
   command -v mariadb >/dev/null || missing+=(mariadb-client)
   command -v sysbench >/dev/null || missing+=(sysbench)
+  command -v npm >/dev/null || missing+=(nodejs npm)   # trino-client / presto-client for the Trino tests
   # The AOT link uses the system zlib (UseSystemZlib): it needs libz.so from the dev package.
   [[ -e /usr/lib/x86_64-linux-gnu/libz.so ]] || missing+=(zlib1g-dev)
   if ((${#missing[@]})); then

@@ -85,6 +85,17 @@ internal abstract class ArrowColumnBuilder
     protected ArrayData BuildListData(ArrayData children) =>
         new(_field.DataType, _length, _nullCount, 0, [ValidityBuffer(), OffsetsBuffer()], [children]);
 
+    /// <summary>Appends one valid variable-width value (string or binary columns).</summary>
+    protected void AppendBytes(ReadOnlySpan<byte> value)
+    {
+        SetValidity(true);
+        EnsureValues(value.Length);
+        value.CopyTo(_values.AsSpan(_valueBytes));
+        _valueBytes += value.Length;
+        WriteOffset(_valueBytes);
+        _length++;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     protected void WriteFixed<T>(T value)
         where T : unmanaged

@@ -429,16 +429,6 @@ internal sealed class MySqlColumnBuilder : ArrowColumnBuilder
     private EngineException Invalid(ReadOnlySpan<byte> text) =>
         new($"cannot read value '{Encoding.UTF8.GetString(text)}' of column \"{_spec.Field.Name}\" as {_spec.Field.DataType.Name}", SqlStates.InvalidTextRepresentation);
 
-    private void AppendBytes(ReadOnlySpan<byte> value)
-    {
-        SetValidity(true);
-        EnsureValues(value.Length);
-        value.CopyTo(_values.AsSpan(_valueBytes));
-        _valueBytes += value.Length;
-        WriteOffset(_valueBytes);
-        _length++;
-    }
-
     /// <summary>Marks the fixed-width value just written as valid and counts the row.</summary>
     private void CommitValid()
     {

@@ -95,10 +95,10 @@ internal sealed class PgColumnBuilder : ArrowColumnBuilder
                 AppendInterval(value);
                 break;
             case PgValueKind.Text or PgValueKind.Bytes or PgValueKind.TextFormat:
-                AppendBytes(value);
+                WriteValueBytes(value);
                 break;
             case PgValueKind.Jsonb:
-                AppendBytes(PgBinaryValues.JsonbText(value));
+                WriteValueBytes(PgBinaryValues.JsonbText(value));
                 break;
             case PgValueKind.Uuid:
                 EnsureValues(36);
@@ -167,7 +167,7 @@ internal sealed class PgColumnBuilder : ArrowColumnBuilder
         _valueBytes += 16;
     }
 
-    private void AppendBytes(ReadOnlySpan<byte> value)
+    private void WriteValueBytes(ReadOnlySpan<byte> value)
     {
         EnsureValues(value.Length);
         value.CopyTo(_values.AsSpan(_valueBytes));

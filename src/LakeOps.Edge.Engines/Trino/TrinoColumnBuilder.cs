@@ -269,16 +269,6 @@ internal sealed class TrinoColumnBuilder : ArrowColumnBuilder
         _length++;
     }
 
-    private void AppendBytes(ReadOnlySpan<byte> value)
-    {
-        SetValidity(true);
-        EnsureValues(value.Length);
-        value.CopyTo(_values.AsSpan(_valueBytes));
-        _valueBytes += value.Length;
-        WriteOffset(_valueBytes);
-        _length++;
-    }
-
     private EngineException Invalid(ReadOnlySpan<byte> text) => new(
         $"column \"{_field.Name}\": '{System.Text.Encoding.UTF8.GetString(text[..Math.Min(text.Length, 64)])}' is not a valid {_type.Name} value from Trino",
         SqlStates.InvalidTextRepresentation);
