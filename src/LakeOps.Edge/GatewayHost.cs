@@ -92,14 +92,9 @@ internal static class GatewayHost
 
         // Probes start once the listeners are bound (their outgoing connections never race the listeners' ports).
         monitor.Start(store.Current);
-        Log.Info(EventId.Listening, $"ready in {(DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds:0} ms since process start");
 
-        // systemd (Type=notify): READY=1 only now that every listener is bound; the watchdog pings from here on.
+        // Signals are handled before anyone is told the gateway is ready: a SIGHUP right after "ready" must reload.
         using SystemdNotifier? systemd = SystemdNotifier.FromEnvironment();
-        systemd?.Ready();
-        await using SystemdWatchdog? watchdog = systemd is not null && SystemdNotifier.WatchdogIntervalFromEnvironment() is { } interval ? new SystemdWatchdog(systemd, interval) : null;
-        watchdog?.Start();
-
         using var shutdown = new ShutdownSignals();
         var reloader = new ConfigReloader(configPath, store, engines, listeners, audit, monitor, defaultLogLevel)
         {
@@ -107,6 +102,12 @@ internal static class GatewayHost
             Reloaded = () => systemd?.Ready(),
         };
         using var onHup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; _ = reloader.ReloadAsync(); });
+
+        // systemd (Type=notify): READY=1 only now that every listener is bound; the watchdog pings from here on.
+        Log.Info(EventId.Listening, $"ready in {(DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds:0} ms since process start");
+        systemd?.Ready();
+        await using SystemdWatchdog? watchdog = systemd is not null && SystemdNotifier.WatchdogIntervalFromEnvironment() is { } interval ? new SystemdWatchdog(systemd, interval) : null;
+        watchdog?.Start();
 
         await shutdown.Requested.ConfigureAwait(false);
         await reloader.StopAsync().ConfigureAwait(false);
