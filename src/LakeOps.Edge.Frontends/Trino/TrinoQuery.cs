@@ -196,7 +196,12 @@ internal sealed class TrinoQuery : IAsyncDisposable
         IEngineSession session = opened.Session;
         using (cancellationToken.Register(static s => ((IEngineSession)s!).Cancel(), session))
         {
-            _result = await session.ExecuteAsync(Sql, cancellationToken).ConfigureAwait(false);
+            // Observed like the other front doors' statements: running count, latency and failures feed the cluster's health.
+            _result = await StatementObservation.RunAsync(
+                _services.Picker,
+                opened.Cluster,
+                (Session: session, Sql, Token: cancellationToken),
+                static s => s.Session.ExecuteAsync(s.Sql, s.Token)).ConfigureAwait(false);
         }
 
         var columns = new TrinoColumn[_result.Schema.FieldsList.Count];

@@ -5,6 +5,7 @@ using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Engines;
 using LakeOps.Edge.Frontends.Trino;
+using LakeOps.Edge.Routing.Health;
 
 namespace LakeOps.Edge.Frontends.Tests.Trino;
 
@@ -125,6 +126,19 @@ public sealed class TrinoFrontDoorTests : IAsyncLifetime
         Assert.Equal("[[1,\"x\"]]", last.GetProperty("data").GetRawText());
         Assert.Equal("integer", last.GetProperty("columns")[0].GetProperty("type").GetString());
         Assert.Equal(0, _door.ActiveQueries);
+    }
+
+    [Fact]
+    public async Task Queries_feed_their_clusters_health()
+    {
+        // A fresh registry: while its window fills, each query reports its session open and its statement.
+        ClusterHealth health = _door.Picker.Registry.Get("duckdb");
+        Assert.Equal(0, health.Successes);
+        await RunAsync("SELECT 1");
+        await RunAsync("SELECT 2");
+        Assert.Equal(4, health.Successes);
+        Assert.NotNull(health.AverageLatency);
+        Assert.Equal(0, health.Running);
     }
 
     [Fact]
