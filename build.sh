@@ -96,8 +96,9 @@ run_tests() {
   for project in tests/*/*.csproj; do
     name=$(basename "$project" .csproj)
     log "testing $name"
-    # Category=Stress: the 64-thread x 100,000 admission run (minutes on 2 cores); run it explicitly.
-    if ! EDGE_BINARY="$BINARY" dotnet test "$project" -c Release --no-build -nologo --filter "Category!=Stress" >"$logs/$name.log" 2>&1; then
+    # Every test, including Category=Stress (the 64-thread x 100,000 admission run issue 5 asks for, about
+    # 4 minutes on 2 cores).
+    if ! EDGE_BINARY="$BINARY" dotnet test "$project" -c Release --no-build -nologo >"$logs/$name.log" 2>&1; then
       status=1
       grep -a -E "^\s+Failed |Error Message" -A6 "$logs/$name.log" | head -80 >&2 || true
     fi
