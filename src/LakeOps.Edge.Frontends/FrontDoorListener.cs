@@ -162,20 +162,8 @@ public abstract class FrontDoorListener : IFrontDoor, ICertificateSwap
     }
 
     /// <summary>The listener's settings in the current snapshot (limits may change on reload).</summary>
-    private ListenerConfig FindListener(EdgeConfig config)
-    {
-        // An index loop: foreach over the interface would box an enumerator for every connection.
-        IReadOnlyList<ListenerConfig> listeners = config.Listeners;
-        for (int i = 0; i < listeners.Count; i++)
-        {
-            if (listeners[i].Name == Name)
-            {
-                return listeners[i];
-            }
-        }
-
-        throw new InvalidOperationException($"listener '{Name}' is not in the current configuration");
-    }
+    private ListenerConfig FindListener(EdgeConfig config) =>
+        config.FindListener(Name) ?? throw new InvalidOperationException($"listener '{Name}' is not in the current configuration");
 
     /// <summary>Stops accepting, asks idle sessions to end, and waits for running ones up to the timeout.</summary>
     public async Task StopAsync(TimeSpan timeout)

@@ -38,12 +38,7 @@ public sealed class AdmissionTests : IAsyncLifetime
         clusters:
           pg:
             engine: postgres
-            postgres:
-              host: {{_postgres.Host}}
-              port: {{_postgres.Port}}
-              user: {{_postgres.User}}
-              password: "{{_postgres.Password}}"
-              database: {{_postgres.Database}}
+            postgres: {{Configs.Engine(_postgres)}}
             pool:
               max_size: 30
           duck_a:

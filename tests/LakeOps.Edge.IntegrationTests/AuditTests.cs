@@ -46,20 +46,10 @@ public sealed class AuditTests : IAsyncLifetime
                   path: "{DIR}/duck.duckdb"
               pg1:
                 engine: postgres
-                postgres:
-                  host: {{_postgres.Host}}
-                  port: {{_postgres.Port}}
-                  user: {{_postgres.User}}
-                  password: "{{_postgres.Password}}"
-                  database: {{_postgres.Database}}
+                postgres: {{Configs.Engine(_postgres)}}
               maria1:
                 engine: mysql
-                mysql:
-                  host: {{_mariaDb.Host}}
-                  port: {{_mariaDb.Port}}
-                  user: {{_mariaDb.User}}
-                  password: "{{_mariaDb.Password}}"
-                  database: {{_mariaDb.Database}}
+                mysql: {{Configs.Engine(_mariaDb)}}
             groups:
               duck:
                 clusters: [duck1]

@@ -49,12 +49,7 @@ public sealed class RoutingPassthroughTests : IAsyncLifetime
             clusters:
               pg:
                 engine: postgres
-                postgres:
-                  host: {{_postgres.Host}}
-                  port: {{_postgres.Port}}
-                  user: {{_postgres.User}}
-                  password: "{{_postgres.Password}}"
-                  database: {{_postgres.Database}}
+                postgres: {{Configs.Engine(_postgres)}}
               pg2:
                 engine: postgres
                 postgres:
@@ -280,12 +275,7 @@ public sealed class RoutingMySqlPassthroughTests : IAsyncLifetime
             clusters:
               maria:
                 engine: mysql
-                mysql:
-                  host: {{_mariaDb.Host}}
-                  port: {{_mariaDb.Port}}
-                  user: {{_mariaDb.User}}
-                  password: "{{_mariaDb.Password}}"
-                  database: {{_mariaDb.Database}}
+                mysql: {{Configs.Engine(_mariaDb)}}
               duck:
                 engine: duckdb
                 duckdb:

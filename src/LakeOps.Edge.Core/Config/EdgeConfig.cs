@@ -36,6 +36,20 @@ public sealed class EdgeConfig
     /// <summary>The file the snapshot was read from, if any (for messages).</summary>
     public string? SourcePath { get; init; }
 
+    /// <summary>The listener named <paramref name="name"/>, or null (an index loop: called per connection, no enumerator box).</summary>
+    public ListenerConfig? FindListener(string name)
+    {
+        for (int i = 0; i < Listeners.Count; i++)
+        {
+            if (Listeners[i].Name == name)
+            {
+                return Listeners[i];
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>
     /// Short hex SHA-256 of the YAML text the snapshot was bound from (before ${VAR} substitution): names the
     /// revision in logs and in <c>lakeops-edge validate</c>, so an operator can tell which file is live.

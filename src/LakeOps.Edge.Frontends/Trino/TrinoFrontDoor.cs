@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
@@ -148,18 +147,7 @@ public sealed class TrinoFrontDoor : IFrontDoor
         _certificate?.Dispose();
     }
 
-    private ListenerConfig Listener()
-    {
-        foreach (ListenerConfig candidate in _config.Current.Listeners)
-        {
-            if (candidate.Name == Name)
-            {
-                return candidate;
-            }
-        }
-
-        return _listener;
-    }
+    private ListenerConfig Listener() => _config.Current.FindListener(Name) ?? _listener;
 
     private async Task HandleAsync(HttpContext context)
     {
@@ -589,7 +577,7 @@ public sealed class TrinoFrontDoor : IFrontDoor
     private async Task ImmediateAsync(HttpContext context, TrinoError? error, RecordBatch? batch = null, string? updateType = null)
     {
         string baseUri = BaseUri(context);
-        string id = NewId();
+        string id = TrinoQuery.NewId();
         var buffer = new ArrayBufferWriter<byte>(1024);
         using (var writer = new Utf8JsonWriter(buffer, TrinoQueryResultsWriter.Options))
         {
@@ -772,13 +760,6 @@ public sealed class TrinoFrontDoor : IFrontDoor
 
     private static string ClientAddress(HttpContext context) =>
         context.Connection.RemoteIpAddress is { } address ? $"{address}:{context.Connection.RemotePort}" : "unknown";
-
-    private static string NewId()
-    {
-        Span<byte> bytes = stackalloc byte[16];
-        RandomNumberGenerator.Fill(bytes);
-        return Convert.ToHexStringLower(bytes);
-    }
 
     /// <summary>Trino's updateType for a statement without rows: its leading keywords ("INSERT", "CREATE TABLE").</summary>
     internal static string UpdateType(string sql)

@@ -414,7 +414,8 @@ internal sealed class TrinoQuery : IAsyncDisposable
         _cancel.Dispose();
     }
 
-    private static string NewId()
+    /// <summary>32 hex digits from 128 random bits (unguessable: the id is the query's only key in its URLs).</summary>
+    internal static string NewId()
     {
         Span<byte> bytes = stackalloc byte[16];
         RandomNumberGenerator.Fill(bytes);

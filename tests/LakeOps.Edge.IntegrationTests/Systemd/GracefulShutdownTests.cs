@@ -33,12 +33,7 @@ public sealed class GracefulShutdownTests
             clusters:
               pg:
                 engine: postgres
-                postgres:
-                  host: {{postgres.Host}}
-                  port: {{postgres.Port}}
-                  user: {{postgres.User}}
-                  password: "{{postgres.Password}}"
-                  database: {{postgres.Database}}
+                postgres: {{Configs.Engine(postgres)}}
               duckdb:
                 engine: duckdb
                 duckdb:
@@ -183,12 +178,7 @@ public sealed class GracefulShutdownTests
             clusters:
               maria:
                 engine: mysql
-                mysql:
-                  host: {{mariaDb.Host}}
-                  port: {{mariaDb.Port}}
-                  user: {{mariaDb.User}}
-                  password: "{{mariaDb.Password}}"
-                  database: {{mariaDb.Database}}
+                mysql: {{Configs.Engine(mariaDb)}}
             groups:
               maria:
                 clusters: [maria]
