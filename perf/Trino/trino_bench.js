@@ -1,5 +1,6 @@
 // Trino front door benchmark client (plain node http, keep-alive, one connection, sequential requests).
 // Usage: node trino_bench.js latency EDGE_URL DIRECT_URL COUNT
+//        node trino_bench.js passthrough PROXY_URL COORDINATOR_URL COUNT
 //        node trino_bench.js stream EDGE_URL ROWS EDGE_PID
 // Prints one JSON line with the measurements.
 'use strict';
@@ -70,6 +71,27 @@ async function latency(edge, direct, count) {
     front_door_only_use_statement_ms: u, front_door_added_p50_ms_per_request: +(u.p50 - d.p50).toFixed(4) }));
 }
 
+// A Trino gateway's added latency: the same query, same client, sent to the coordinator directly and through the
+// proxy, alternately (so both see the same machine load); added = proxy minus direct, per percentile.
+async function passthrough(proxy, coordinator, count) {
+  for (let i = 0; i < 200; i++) { await query(coordinator, 'SELECT 1'); await query(proxy, 'SELECT 1'); }
+  const directSamples = [], proxySamples = [];
+  let directRequests = 0, proxyRequests = 0;
+  for (let i = 0; i < count; i++) {
+    let t = process.hrtime.bigint();
+    directRequests += await query(coordinator, 'SELECT 1');
+    directSamples.push(ms(process.hrtime.bigint() - t));
+    t = process.hrtime.bigint();
+    proxyRequests += await query(proxy, 'SELECT 1');
+    proxySamples.push(ms(process.hrtime.bigint() - t));
+  }
+  const d = percentiles(directSamples), p = percentiles(proxySamples);
+  const added = {};
+  for (const k of Object.keys(d)) added[k] = +(p[k] - d[k]).toFixed(4);
+  console.log(JSON.stringify({ count, http_requests_per_query: { direct: directRequests / count, through_edge: proxyRequests / count },
+    coordinator_direct_ms: d, through_edge_ms: p, edge_added_ms: added }));
+}
+
 function peakRss(pid) {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const m = /VmHWM:\s+(\d+) kB/.exec(status);
@@ -91,5 +113,7 @@ async function stream(edge, rows, pid) {
 }
 
 const [mode, ...args] = process.argv.slice(2);
-(mode === 'latency' ? latency(args[0], args[1], Number(args[2])) : stream(args[0], Number(args[1]), Number(args[2])))
+(mode === 'latency' ? latency(args[0], args[1], Number(args[2]))
+  : mode === 'passthrough' ? passthrough(args[0], args[1], Number(args[2]))
+  : stream(args[0], Number(args[1]), Number(args[2])))
   .then(() => agent.destroy(), e => { console.error(e); process.exit(1); });

@@ -41,5 +41,11 @@ public sealed class TrinoUpstreamPage(int statusCode, ReadOnlyMemory<byte> body,
 
     public IReadOnlyList<KeyValuePair<string, string>> Headers { get; } = headers;
 
+    /// <summary>
+    /// The page only reports progress: HTTP 200 with a nextUri, and no columns, data, error or update (e.g. the
+    /// QUEUED answer to a POST). False when unknown.
+    /// </summary>
+    public bool IsStatusOnly { get; init; }
+
     public void Dispose() => release?.Invoke();
 }

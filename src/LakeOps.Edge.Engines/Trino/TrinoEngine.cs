@@ -593,11 +593,13 @@ public sealed class TrinoEngine : IEngine, ITrinoHttpEngine, IDrainableEngine
 
             Uri? nextUri = null;
             string? state = null;
+            bool statusOnly = false;
             if (response.StatusCode == HttpStatusCode.OK)
             {
                 TrinoPageInfo info = TrinoResultsReader.ReadPageInfo(buffer.AsSpan(0, length));
                 nextUri = info.NextUri is null ? null : new Uri(info.NextUri, UriKind.RelativeOrAbsolute);
                 state = info.State;
+                statusOnly = nextUri is not null && !info.HasData && !info.HasColumns && info.Error is null && info.UpdateType is null;
                 TrackQuery(info.Id, open: nextUri is not null);
             }
             else if (message.RequestUri is { } requested)
@@ -607,7 +609,10 @@ public sealed class TrinoEngine : IEngine, ITrinoHttpEngine, IDrainableEngine
             }
 
             byte[] owned = buffer;
-            var page = new TrinoUpstreamPage((int)response.StatusCode, owned.AsMemory(0, length), nextUri, state, headers, () => ArrayPool<byte>.Shared.Return(owned));
+            var page = new TrinoUpstreamPage((int)response.StatusCode, owned.AsMemory(0, length), nextUri, state, headers, () => ArrayPool<byte>.Shared.Return(owned))
+            {
+                IsStatusOnly = statusOnly,
+            };
             buffer = [];
             return page;
         }

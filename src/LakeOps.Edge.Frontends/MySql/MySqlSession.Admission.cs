@@ -1,4 +1,3 @@
-using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Frontends.Admission;
 using LakeOps.Edge.Frontends.Routing;
@@ -76,13 +75,8 @@ internal sealed partial class MySqlSession
     /// <summary>The session's engine session on the spill group (opened on first use).</summary>
     private async ValueTask<GroupEngine> SpillTargetAsync(string group, string spillGroup)
     {
-        if (!_configs.Current.Groups.TryGetValue(spillGroup, out GroupConfig? target))
-        {
-            throw new EngineException($"group '{group}' is full and its spill group '{spillGroup}' is not configured", SqlStates.TooManyConnections);
-        }
-
         SessionRouter router = _router ?? (_spillRouter ??= new SessionRouter(_configs, _route, _engines, _picker));
-        (GroupEngine engine, _) = await router.GetAsync(target, new EngineSessionOptions(_user, _database ?? target.Name, _applicationName), CancellationToken.None).ConfigureAwait(false);
+        (GroupEngine engine, _) = await SpillTarget.OpenAsync(_configs, router, group, spillGroup, _user, _database, _applicationName).ConfigureAwait(false);
         return engine;
     }
 

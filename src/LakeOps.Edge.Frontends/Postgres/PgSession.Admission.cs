@@ -1,4 +1,3 @@
-using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Frontends.Admission;
 using LakeOps.Edge.Frontends.Routing;
@@ -128,14 +127,9 @@ internal sealed partial class PgSession
     /// <summary>The session's engine session on the spill group (opened on first use).</summary>
     private async ValueTask<GroupEngine> SpillTargetAsync(string group, string spillGroup)
     {
-        if (!_configs.Current.Groups.TryGetValue(spillGroup, out GroupConfig? target))
-        {
-            throw new EngineException($"group '{group}' is full and its spill group '{spillGroup}' is not configured", SqlStates.TooManyConnections);
-        }
-
         // A session without rules has no router; spills get one of their own (it only opens engine sessions).
         SessionRouter router = _router ?? (_spillRouter ??= new SessionRouter(_configs, _route, _engines, _picker));
-        (GroupEngine engine, bool opened) = await router.GetAsync(target, new EngineSessionOptions(_user, _database, _parameters["application_name"]), CancellationToken.None).ConfigureAwait(false);
+        (GroupEngine engine, bool opened) = await SpillTarget.OpenAsync(_configs, router, group, spillGroup, _user, _database, _parameters["application_name"]).ConfigureAwait(false);
         if (opened && engine.Dialect == SqlDialect.DuckDb && _parameters.OutputZone is not null)
         {
             await ForwardTimeZoneAsync(engine.Session, CancellationToken.None).ConfigureAwait(false);

@@ -30,7 +30,7 @@ namespace LakeOps.Edge.Frontends.Trino;
 /// travels in headers (X-Trino-Set-Catalog, -Set-Session, -Added-Prepare, ...), as with Trino itself.
 /// Same life cycle as <see cref="FrontDoorListener"/>: <see cref="Start"/>, <see cref="StopAsync"/>, dispose.
 /// </summary>
-public sealed class TrinoFrontDoor : IFrontDoor
+public sealed partial class TrinoFrontDoor : IFrontDoor
 {
     /// <summary>JSON written into a page before it is sent (pages end at a row boundary past it).</summary>
     public const int TargetPageBytes = 1024 * 1024;
@@ -63,6 +63,7 @@ public sealed class TrinoFrontDoor : IFrontDoor
         }
 
         _queries = new TrinoQueryRegistry(() => Listener().Limits.ClientTimeout, TimeSpan.FromSeconds(5));
+        _transactions = new TrinoTransactionRegistry(() => Listener().Limits.ClientTimeout, TimeSpan.FromSeconds(5));
     }
 
     public string Name { get; }
@@ -134,6 +135,9 @@ public sealed class TrinoFrontDoor : IFrontDoor
         }
 
         await _queries.DisposeAsync().ConfigureAwait(false);
+
+        // After the queries (a query that ends unfinished aborts its transaction): open transactions roll back.
+        await _transactions.DisposeAsync().ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
@@ -237,6 +241,13 @@ public sealed class TrinoFrontDoor : IFrontDoor
 
         TrinoClientSession session = TrinoClientSession.FromHeaders(context.Request.Headers);
         TrinoSessionStatement statement = TrinoSessionStatement.Parse(sql);
+        if (IsTransactionControl(statement))
+        {
+            // START TRANSACTION, COMMIT, ROLLBACK: real engine transactions (TrinoFrontDoor.Transactions.cs).
+            await TransactionStatementAsync(context, user!, session, statement, sql).ConfigureAwait(false);
+            return;
+        }
+
         if (statement.Kind == TrinoSessionStatementKind.Execute)
         {
             if (!session.PreparedStatements.TryGetValue(statement.Name!, out string? prepared))
@@ -269,7 +280,14 @@ public sealed class TrinoFrontDoor : IFrontDoor
             return;
         }
 
-        var query = new TrinoQuery(_services!, route, sql, ClientAddress(context));
+        (TrinoTransaction? transaction, TrinoError? notEntered) = EnterTransaction(user!, session);
+        if (notEntered is not null)
+        {
+            await ImmediateAsync(context, notEntered).ConfigureAwait(false);
+            return;
+        }
+
+        var query = new TrinoQuery(_services!, route, sql, ClientAddress(context)) { Transaction = transaction };
         if (!_queries.TryAdd(query, Listener().Limits.MaxConnections))
         {
             await query.DisposeAsync().ConfigureAwait(false);
@@ -491,7 +509,7 @@ public sealed class TrinoFrontDoor : IFrontDoor
         TrinoUpstreamPage page;
         try
         {
-            page = query.FirstUpstreamPage ?? await query.Upstream!.FetchAsync(query.UpstreamNext!, context.RequestAborted).ConfigureAwait(false);
+            page = await query.NextUpstreamPageAsync(context.RequestAborted).ConfigureAwait(false);
         }
         catch (EngineException ex)
         {
@@ -503,7 +521,6 @@ public sealed class TrinoFrontDoor : IFrontDoor
             return;
         }
 
-        query.FirstUpstreamPage = null;
         bool finished;
         using (page)
         {
@@ -518,7 +535,8 @@ public sealed class TrinoFrontDoor : IFrontDoor
 
             try
             {
-                TrinoUriRewriter.Rewrite(page.Body, next, InfoUri(baseUri, query), $"{baseUri}/v1/statement/partialCancel/{query.Id}", buffer);
+                // Rows are counted for the audit record in the same pass, without decoding the data.
+                query.Rows += TrinoUriRewriter.RewriteCounting(page.Body, next, InfoUri(baseUri, query), $"{baseUri}/v1/statement/partialCancel/{query.Id}", buffer).Rows;
             }
             catch (JsonException ex)
             {
@@ -613,7 +631,7 @@ public sealed class TrinoFrontDoor : IFrontDoor
         await SendAsync(context, buffer).ConfigureAwait(false);
     }
 
-    /// <summary>USE, SET/RESET SESSION, PREPARE, DEALLOCATE, START TRANSACTION, COMMIT, ROLLBACK: answered with session headers.</summary>
+    /// <summary>USE, SET/RESET SESSION, PREPARE, DEALLOCATE: answered with session headers (transactions: TrinoFrontDoor.Transactions.cs).</summary>
     private Task SessionStatementAsync(HttpContext context, TrinoSessionStatement statement)
     {
         IHeaderDictionary headers = context.Response.Headers;
@@ -641,22 +659,9 @@ public sealed class TrinoFrontDoor : IFrontDoor
                 headers["X-Trino-Added-Prepare"] = $"{statement.Name}={Uri.EscapeDataString(statement.Value!)}";
                 updateType = "PREPARE";
                 break;
-            case TrinoSessionStatementKind.Deallocate:
+            default:
                 headers["X-Trino-Deallocated-Prepare"] = statement.Name;
                 updateType = "DEALLOCATE";
-                break;
-            case TrinoSessionStatementKind.StartTransaction:
-                // Each query runs in autocommit on its engine session; the id lets clients follow the protocol.
-                headers["X-Trino-Started-Transaction-Id"] = Guid.NewGuid().ToString();
-                updateType = "START TRANSACTION";
-                break;
-            case TrinoSessionStatementKind.Commit:
-                headers["X-Trino-Clear-Transaction-Id"] = "true";
-                updateType = "COMMIT";
-                break;
-            default:
-                headers["X-Trino-Clear-Transaction-Id"] = "true";
-                updateType = "ROLLBACK";
                 break;
         }
 

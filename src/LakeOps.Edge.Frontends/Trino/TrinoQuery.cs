@@ -25,7 +25,7 @@ internal sealed record TrinoServices(ConfigStore Config, IEngineProvider Engines
 /// result of any size needs one page of memory. Page requests are serialised by <see cref="Gate"/>;
 /// <see cref="Cancel"/> may come from any thread. Bound to the user who started it.
 /// </summary>
-internal sealed class TrinoQuery : IAsyncDisposable
+internal sealed partial class TrinoQuery : IAsyncDisposable
 {
     private readonly CancellationTokenSource _cancel = new();
     private readonly TrinoServices _services;
@@ -142,6 +142,13 @@ internal sealed class TrinoQuery : IAsyncDisposable
 
     private async Task RunAsync(CancellationToken cancellationToken)
     {
+        if (Transaction is { } transaction)
+        {
+            // Inside START TRANSACTION .. COMMIT: the transaction's engine session (TrinoQuery.Transaction.cs).
+            await RunInTransactionAsync(transaction, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         _router = new SessionRouter(_services.Config, _route, _services.Engines, _services.Picker);
         RouteDecision decision = _router.Decide(Sql);
         _decision = decision;
@@ -159,20 +166,8 @@ internal sealed class TrinoQuery : IAsyncDisposable
 
         if (_services.Engines.Find(pick.Cluster!) is ITrinoHttpEngine upstream)
         {
-            // Trino to Trino: pages travel as the coordinator's bytes; admission holds a slot until the last page.
-            AdmissionDecision admitted = await StatementAdmission.AdmitAsync(_services.Admission, group.Name, pick.Cluster!, SpillPolicy.Reject, cancellationToken).ConfigureAwait(false);
-            _lease = admitted.Lease;
-            if (pick.IsTrial)
-            {
-                pick.Health!.AbandonTrial();
-            }
-
-            GroupName = group.Name;
-            ClusterName = pick.Cluster;
-            State = TrinoQueryStates.Running;
-            _runningSince = Stopwatch.GetTimestamp();
-            Upstream = upstream;
-            FirstUpstreamPage = await upstream.SubmitAsync(new TrinoUpstreamRequest(Sql, [.. _route.Headers]), cancellationToken).ConfigureAwait(false);
+            // Trino to Trino: pages travel as the coordinator's bytes (TrinoQuery.Passthrough.cs).
+            await RunPassthroughAsync(group, pick, upstream, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -182,27 +177,8 @@ internal sealed class TrinoQuery : IAsyncDisposable
         GroupName = group.Name;
         ClusterName = opened.Cluster;
 
-        AdmissionDecision admission = await StatementAdmission.AdmitAsync(_services.Admission, group.Name, opened.Cluster, SpillPolicy.Stay, cancellationToken).ConfigureAwait(false);
-        _lease = admission.Lease;
-        State = TrinoQueryStates.Running;
-        _runningSince = Stopwatch.GetTimestamp();
-
-        if (group.StatementTimeout > TimeSpan.Zero)
-        {
-            _timeout = group.StatementTimeout;
-            _cancel.CancelAfter(group.StatementTimeout);
-        }
-
-        IEngineSession session = opened.Session;
-        using (cancellationToken.Register(static s => ((IEngineSession)s!).Cancel(), session))
-        {
-            // Observed like the other front doors' statements: running count, latency and failures feed the cluster's health.
-            _result = await StatementObservation.RunAsync(
-                _services.Picker,
-                opened.Cluster,
-                (Session: session, Sql, Token: cancellationToken),
-                static s => s.Session.ExecuteAsync(s.Sql, s.Token)).ConfigureAwait(false);
-        }
+        // Admission (spill when the group is full), then the statement with its transparent retry (TrinoQuery.Retry.cs).
+        _result = await AdmitAndExecuteAsync(group, cancellationToken).ConfigureAwait(false);
 
         var columns = new TrinoColumn[_result.Schema.FieldsList.Count];
         for (int i = 0; i < columns.Length; i++)
@@ -305,6 +281,11 @@ internal sealed class TrinoQuery : IAsyncDisposable
                 : TrinoError.TimeLimit(exception.Message, exception.SqlState);
         }
 
+        if (exception.SqlState == TrinoSchema.InvalidSchemaName)
+        {
+            return TrinoTransactionErrors.SchemaNotFound(exception.Message, exception.SqlState);
+        }
+
         if (ClusterFailover.IsNoCluster(exception))
         {
             return TrinoError.External(exception.Message, exception.SqlState);
@@ -382,6 +363,7 @@ internal sealed class TrinoQuery : IAsyncDisposable
             }
 
             _lease.Dispose();
+            await ReleaseTransactionAsync().ConfigureAwait(false);
             WriteAudit();
         }
     }
@@ -401,9 +383,9 @@ internal sealed class TrinoQuery : IAsyncDisposable
         (string kind, ulong fingerprint) = _route.IsAnalyzed && ReferenceEquals(_route.Sql, Sql)
             ? (AuditStatements.CategoryName(_route.Analysis.Kind), _route.Analysis.Fingerprint)
             : AuditStatements.Describe(Sql, _route.Syntax);
-        log.TryWrite(AuditStatements.Record(
+        log.TryWrite(WithSpill(AuditStatements.Record(
             _route, _clientAddress, GroupName, ClusterName, _decision, _started, kind, fingerprint,
-            State == TrinoQueryStates.Finished ? (ReturnsRowsOrRows()) : -1, sqlState, log.IncludeSql ? Sql : null, outcome));
+            State == TrinoQueryStates.Finished ? (ReturnsRowsOrRows()) : -1, sqlState, log.IncludeSql ? Sql : null, outcome)));
     }
 
     private long ReturnsRowsOrRows() => _columns is { Length: > 0 } || Upstream is not null ? Rows : RowsAffected;

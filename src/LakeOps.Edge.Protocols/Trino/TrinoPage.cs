@@ -38,6 +38,9 @@ public sealed class TrinoPageInfo
     /// <summary>Whether the page had a <c>data</c> member (rows were read or skipped).</summary>
     public bool HasData { get; set; }
 
+    /// <summary>Whether the page had a <c>columns</c> member (also when it was skipped unparsed: no row sink).</summary>
+    public bool HasColumns { get; set; }
+
     public void Clear()
     {
         Id = InfoUri = PartialCancelUri = NextUri = State = UpdateType = null;
@@ -45,6 +48,7 @@ public sealed class TrinoPageInfo
         Error = null;
         ElapsedTimeMillis = ProcessedRows = ProcessedBytes = UpdateCount = -1;
         HasData = false;
+        HasColumns = false;
     }
 }
 

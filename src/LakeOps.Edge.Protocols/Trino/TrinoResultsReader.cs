@@ -196,7 +196,8 @@ public sealed class TrinoResultsReader : IDisposable
                     _member = MemberOf(ref reader);
                     if (_member == Member.Columns && sink is null)
                     {
-                        // Without a sink nobody decodes rows, so the column types are not parsed either.
+                        // Without a sink nobody decodes rows, so the column types are not parsed either (only noted).
+                        Page.HasColumns = true;
                         _member = Member.Other;
                     }
 
@@ -427,6 +428,7 @@ public sealed class TrinoResultsReader : IDisposable
                     return false;
                 }
 
+                Page.HasColumns = true;
                 Page.Columns = ReadColumns(json);
                 return true;
             default:

@@ -16,7 +16,15 @@ public static class TrinoUriRewriter
     /// replacement is given (null keeps the coordinator's value). Returns the coordinator's nextUri (null
     /// when the page has none). <see cref="JsonException"/> when the body is not one JSON object.
     /// </summary>
-    public static string? Rewrite(ReadOnlySequence<byte> json, string? nextUri, string? infoUri, string? partialCancelUri, IBufferWriter<byte> output)
+    public static string? Rewrite(ReadOnlySequence<byte> json, string? nextUri, string? infoUri, string? partialCancelUri, IBufferWriter<byte> output) =>
+        RewriteCounting(json, nextUri, infoUri, partialCancelUri, output).UpstreamNextUri;
+
+    /// <summary>
+    /// <see cref="Rewrite(ReadOnlySequence{byte}, string?, string?, string?, IBufferWriter{byte})"/>, and also counts the rows
+    /// of the top-level <c>data</c> array (its elements) for the audit record. The count comes from the same pass of
+    /// the reader that skips over the data anyway: nothing is decoded or copied for it.
+    /// </summary>
+    public static TrinoPageRewrite RewriteCounting(ReadOnlySequence<byte> json, string? nextUri, string? infoUri, string? partialCancelUri, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
         var reader = new Utf8JsonReader(json, isFinalBlock: true, state: default);
@@ -27,12 +35,18 @@ public static class TrinoUriRewriter
 
         string? upstreamNext = null;
         long copied = 0;
+        long rows = 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             string? replacement = null;
             bool isNext = false;
             bool target = false;
-            if (reader.ValueTextEquals("nextUri"u8))
+            bool isData = false;
+            if (reader.ValueTextEquals("data"u8))
+            {
+                isData = true;
+            }
+            else if (reader.ValueTextEquals("nextUri"u8))
             {
                 replacement = nextUri;
                 isNext = true;
@@ -52,6 +66,12 @@ public static class TrinoUriRewriter
             if (!reader.Read())
             {
                 throw new JsonException("truncated Trino page");
+            }
+
+            if (isData && reader.TokenType == JsonTokenType.StartArray)
+            {
+                rows += CountElements(ref reader);
+                continue;
             }
 
             if (!target || reader.TokenType != JsonTokenType.String)
@@ -82,7 +102,24 @@ public static class TrinoUriRewriter
         }
 
         Copy(json.Slice(copied), output);
-        return upstreamNext;
+        return new TrinoPageRewrite(upstreamNext, rows);
+    }
+
+    /// <inheritdoc cref="RewriteCounting(ReadOnlySequence{byte}, string?, string?, string?, IBufferWriter{byte})"/>
+    public static TrinoPageRewrite RewriteCounting(ReadOnlyMemory<byte> json, string? nextUri, string? infoUri, string? partialCancelUri, IBufferWriter<byte> output) =>
+        RewriteCounting(new ReadOnlySequence<byte>(json), nextUri, infoUri, partialCancelUri, output);
+
+    /// <summary>Counts the elements of the array the reader stands at the start of, leaving it on the array's end.</summary>
+    private static long CountElements(ref Utf8JsonReader reader)
+    {
+        long count = 0;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            count++;
+            reader.Skip();
+        }
+
+        return count;
     }
 
     /// <inheritdoc cref="Rewrite(ReadOnlySequence{byte}, string?, string?, string?, IBufferWriter{byte})"/>
@@ -108,3 +145,6 @@ public static class TrinoUriRewriter
         output.Advance(bytes.Length + 2);
     }
 }
+
+/// <summary>What <see cref="TrinoUriRewriter.RewriteCounting(ReadOnlySequence{byte}, string?, string?, string?, IBufferWriter{byte})"/> read from a page: the coordinator's nextUri (null: last page) and the rows of its <c>data</c>.</summary>
+public readonly record struct TrinoPageRewrite(string? UpstreamNextUri, long Rows);

@@ -245,8 +245,8 @@ public sealed class TrinoFrontDoorTests : IAsyncLifetime
         Assert.Equal("query_max_run_time=1h", (await Run("SET SESSION query_max_run_time = '1h'")).GetValues("X-Trino-Set-Session").Single());
         Assert.Equal("p1=SELECT%20%3F%20%2B%201", (await Run("PREPARE p1 FROM SELECT ? + 1")).GetValues("X-Trino-Added-Prepare").Single());
         Assert.Equal("p1", (await Run("DEALLOCATE PREPARE p1")).GetValues("X-Trino-Deallocated-Prepare").Single());
-        Assert.NotEmpty((await Run("START TRANSACTION")).GetValues("X-Trino-Started-Transaction-Id").Single());
-        Assert.Equal("true", (await Run("COMMIT")).GetValues("X-Trino-Clear-Transaction-Id").Single());
+        string transaction = (await Run("START TRANSACTION")).GetValues("X-Trino-Started-Transaction-Id").Single();
+        Assert.Equal("true", (await Run("COMMIT", ("X-Trino-Transaction-Id", transaction))).GetValues("X-Trino-Clear-Transaction-Id").Single());
 
         // EXECUTE takes the statement from X-Trino-Prepared-Statement and binds USING values.
         using var execute = new HttpRequestMessage(HttpMethod.Post, Server + "/v1/statement") { Content = new StringContent("EXECUTE p1 USING 41") };

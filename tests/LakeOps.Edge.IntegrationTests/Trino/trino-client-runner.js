@@ -1,10 +1,10 @@
 // Runs one SQL statement with the npm 'trino-client' or 'presto-client' package and prints one JSON line:
 // {"columns":[{"name","type"}],"rows":[[...]],"states":["QUEUED",...],"error":{...}|null,"pages":N}
-// Usage: node trino-client-runner.js trino|presto SERVER_URL USER PASSWORD|- CATALOG SQL
+// Usage: node trino-client-runner.js trino|presto SERVER_URL USER PASSWORD|- CATALOG SQL [SCHEMA]
 'use strict';
 const path = require('path');
 const modules = path.join(__dirname, 'node', 'node_modules');
-const [client, server, user, password, catalog, sql] = process.argv.slice(2);
+const [client, server, user, password, catalog, sql, schema] = process.argv.slice(2);
 
 function print(result) { process.stdout.write(JSON.stringify(result) + '\n'); }
 
@@ -32,7 +32,7 @@ async function runTrino() {
   // The axios instance trino-client itself loads (resolved from its directory, so the same module).
   require(require.resolve('axios', { paths: [path.join(modules, 'trino-client')] })).defaults.transformResponse = [losslessParse];
   const { Trino, BasicAuth } = require(path.join(modules, 'trino-client'));
-  const options = { server, catalog: catalog || undefined, schema: undefined, source: 'edge-it' };
+  const options = { server, catalog: catalog || undefined, schema: schema || undefined, source: 'edge-it' };
   if (password !== '-') options.auth = new BasicAuth(user, password); else options.extraHeaders = { 'X-Trino-User': user };
   const trino = Trino.create(options);
   const result = { columns: null, rows: [], states: [], error: null, pages: 0 };

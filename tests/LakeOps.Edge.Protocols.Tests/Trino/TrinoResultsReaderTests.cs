@@ -120,6 +120,7 @@ public sealed class TrinoResultsReaderTests
         Assert.Equal("RUNNING", page.State);
         Assert.True(page.HasData);
         Assert.Null(page.Columns);
+        Assert.False(page.HasColumns);
     }
 
     [Fact]
@@ -131,6 +132,7 @@ public sealed class TrinoResultsReaderTests
         TrinoPageInfo info = TrinoResultsReader.ReadPageInfo(page);
         Assert.Equal("http://c/n", info.NextUri);
         Assert.Null(info.Columns);
+        Assert.True(info.HasColumns);
 
         using var reader = new TrinoResultsReader();
         reader.BeginPage();
