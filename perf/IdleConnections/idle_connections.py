@@ -110,6 +110,9 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=100, help="connections in flight at once")
     parser.add_argument("--settle", type=float, default=2.0, help="seconds to wait before measuring")
     parser.add_argument("--timeout", type=float, default=10.0)
+    parser.add_argument("--idle-wait", type=float, default=0.0,
+                        help="then wait this long with the connections idle and measure again (a server may give "
+                             "memory back once the login burst is over: Edge's server.memory_trim)")
     args = parser.parse_args()
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -149,6 +152,14 @@ def main() -> int:
         print(f"server RSS: {before['VmRSS'] / 1024:.1f} MB before, {after['VmRSS'] / 1024:.1f} MB with "
               f"{args.count} idle connections; threads {before['Threads']} -> {after['Threads']}")
         print(f"bytes per idle connection: {per_rss:.0f} (RSS), {per_anon:.0f} (anonymous memory only)")
+        if args.idle_wait > 0:
+            time.sleep(args.idle_wait)
+            idle = rss_kb(args.pid)
+            live = alive(socks)
+            print(f"after {args.idle_wait:g} s more idle: {idle['VmRSS'] / 1024:.1f} MB, "
+                  f"bytes per idle connection: {(idle['VmRSS'] - before['VmRSS']) * 1024 / args.count:.0f} (RSS), "
+                  f"{(idle['RssAnon'] - before['RssAnon']) * 1024 / args.count:.0f} (anonymous memory only); "
+                  f"{live} still open")
     for s in socks:
         s.close()
     return 0 if live == len(socks) else 1

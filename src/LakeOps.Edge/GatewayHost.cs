@@ -108,6 +108,8 @@ internal static class GatewayHost
         systemd?.Ready();
         await using SystemdWatchdog? watchdog = systemd is not null && SystemdNotifier.WatchdogIntervalFromEnvironment() is { } interval ? new SystemdWatchdog(systemd, interval) : null;
         watchdog?.Start();
+        await using var memoryTrimmer = new MemoryTrimmer(store);
+        memoryTrimmer.Start();
 
         await shutdown.Requested.ConfigureAwait(false);
         await reloader.StopAsync().ConfigureAwait(false);

@@ -15,7 +15,7 @@ namespace LakeOps.Edge.Core.Config;
 internal sealed partial class ConfigBinder
 {
     private static readonly string[] RootKeys = ["server", "listeners", "users", "clusters", "groups", "routing", "routes", "fallback", "audit"];
-    private static readonly string[] ServerKeys = ["postgres_server_version", "mysql_server_version", "shutdown_timeout", "log_level"];
+    private static readonly string[] ServerKeys = ["postgres_server_version", "mysql_server_version", "shutdown_timeout", "memory_trim", "log_level"];
     private static readonly string[] ListenerKeys = ["protocol", "address", "auth", "tls", "limits"];
     private static readonly string[] TlsKeys = ["certificate", "key", "required"];
     private static readonly string[] ListenerLimitKeys = ["max_connections", "max_message_size", "login_timeout", "idle_in_transaction_timeout", "idle_timeout", "client_timeout"];
@@ -94,6 +94,7 @@ internal sealed partial class ConfigBinder
             PostgresServerVersion = _y.Optional(map, "postgres_server_version", path, defaults.PostgresServerVersion, TryParseServerVersion),
             MySqlServerVersion = _y.Optional(map, "mysql_server_version", path, defaults.MySqlServerVersion, TryParseServerVersion),
             ShutdownTimeout = _y.Optional(map, "shutdown_timeout", path, defaults.ShutdownTimeout, ConfigValues.TryParseDuration),
+            MemoryTrim = _y.Optional(map, "memory_trim", path, defaults.MemoryTrim, ConfigValues.TryParseDuration),
             LogLevel = _y.Optional(map, "log_level", path, defaults.LogLevel, ConfigValues.TryParseLogLevel),
         };
     }

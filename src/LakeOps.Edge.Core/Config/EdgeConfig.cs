@@ -69,6 +69,12 @@ public sealed record ServerConfig
     /// <summary>How long a graceful shutdown waits for sessions to finish.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// <c>memory_trim</c>: how long the process must be quiet before memory a burst left committed goes back to
+    /// the OS (see MemoryTrimmer in the host); zero turns it off.
+    /// </summary>
+    public TimeSpan MemoryTrim { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary><c>log_level</c>: null keeps the level of the command line (--log-level, default info); a reload applies it.</summary>
     public Diagnostics.LogLevel? LogLevel { get; init; }
 }

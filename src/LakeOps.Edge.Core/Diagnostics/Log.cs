@@ -129,6 +129,7 @@ public enum EventId
     ConfigReloadFailed = 1012,
     EngineStarted = 1020,
     EngineFailed = 1021,
+    MemoryTrimmed = 1030,
 
     // 1100-1199: systemd integration (sd_notify, watchdog).
     SystemdNotifyFailed = 1100,

@@ -17,8 +17,9 @@ namespace LakeOps.Edge.Frontends.Postgres;
 /// </summary>
 internal sealed partial class PgSession
 {
-    // Cancelled by a CancelRequest or the statement timeout while a statement waits in a queue.
-    private readonly QueueWait _queueWait = new();
+    // Cancelled by a CancelRequest or the statement timeout while a statement waits in a queue (made at the first wait:
+    // idle sessions are many).
+    private QueueWait? _queueWait;
 
     // Engine sessions opened for spilled statements when the session has no router of its own.
     private SessionRouter? _spillRouter;
@@ -52,7 +53,7 @@ internal sealed partial class PgSession
         string group = statement.Target?.Group.Name ?? _loginDecision.Group?.Name ?? "";
         string cluster = statement.Target?.Cluster ?? _clusterName;
         SpillPolicy spill = _transactionStatus == PgTransactionStatus.Idle && !_inImplicitTransaction && MaySpill(statement.Info.Kind) ? SpillPolicy.MaySpill : SpillPolicy.Stay;
-        CancellationToken wait = _queueWait.Next(cancellationToken);
+        CancellationToken wait = (_queueWait ??= new()).Next(cancellationToken);
         _spilledEngine = null;
         AdmissionDecision decision = await StatementAdmission.AdmitAsync(Admission, group, cluster, spill, wait).ConfigureAwait(false);
         StatementLease lease = decision.Lease;
@@ -172,13 +173,13 @@ internal sealed partial class PgSession
     /// <summary>Cancel and statement timeout: stop a queue wait, and a spilled statement's engine.</summary>
     private void CancelAdmittedWork()
     {
-        _queueWait.Cancel();
+        _queueWait?.Cancel();
         _spilledEngine?.Cancel();
     }
 
     private async ValueTask ReleaseAdmissionAsync()
     {
-        _queueWait.Dispose();
+        _queueWait?.Dispose();
         if (_spillRouter is not null)
         {
             await _spillRouter.DisposeAsync().ConfigureAwait(false);

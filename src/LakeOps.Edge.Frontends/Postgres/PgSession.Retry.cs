@@ -17,7 +17,7 @@ namespace LakeOps.Edge.Frontends.Postgres;
 internal sealed partial class PgSession : IRetryingSession
 {
     // Engine sessions the session moved away from without a router (prepared statements may still use them).
-    private readonly RetiredEngines _retiredEngines = new();
+    private RetiredEngines? _retiredEngines;
 
     ClusterPicker IRetryingSession.Picker => _picker;
 
@@ -88,7 +88,7 @@ internal sealed partial class PgSession : IRetryingSession
         }
         else if (_engine is not null)
         {
-            _retiredEngines.Add(_engine);
+            (_retiredEngines ??= new()).Add(_engine);
         }
 
         _engine = moved.Session;

@@ -242,7 +242,10 @@ internal sealed partial class PgSession
     {
         await CloseAllStatementsAsync().ConfigureAwait(false);
         await ReleaseAdmissionAsync().ConfigureAwait(false);
-        await _retiredEngines.DisposeAsync().ConfigureAwait(false);
+        if (_retiredEngines is not null)
+        {
+            await _retiredEngines.DisposeAsync().ConfigureAwait(false);
+        }
         if (_processId != 0)
         {
             _registry.Unregister(_processId);

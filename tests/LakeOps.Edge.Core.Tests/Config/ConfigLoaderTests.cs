@@ -49,6 +49,7 @@ public class ConfigLoaderTests
             server:
               postgres_server_version: "16.2"
               shutdown_timeout: 45s
+              memory_trim: 30s
             listeners:
               main:
                 protocol: postgres
@@ -93,6 +94,7 @@ public class ConfigLoaderTests
 
         Assert.Equal("16.2", config.Server.PostgresServerVersion);
         Assert.Equal(TimeSpan.FromSeconds(45), config.Server.ShutdownTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(30), config.Server.MemoryTrim);
         ListenerConfig listener = Assert.Single(config.Listeners);
         Assert.Equal(new IPEndPoint(IPAddress.IPv6Any, 6432), listener.Endpoint);
         Assert.Equal(AuthMethod.Md5, listener.Auth);
@@ -597,7 +599,8 @@ public class ConfigLoaderTests
     [Theory]
     [InlineData("postgres_server_version: abc", "server.postgres_server_version", "is not a version")]
     [InlineData("shutdown_timeout: soon", "server.shutdown_timeout", "is not a duration")]
-    [InlineData("color: red", "server.color", "unknown key 'color' (expected one of: postgres_server_version, mysql_server_version, shutdown_timeout, log_level)")]
+    [InlineData("color: red", "server.color", "unknown key 'color' (expected one of: postgres_server_version, mysql_server_version, shutdown_timeout, memory_trim, log_level)")]
+    [InlineData("memory_trim: -1s", "server.memory_trim", "must not be negative")]
     public void Server_values_are_checked(string line, string path, string expected)
     {
         Assert.Contains(expected, ErrorAt(LoadErrors(With("server:\n  " + line)), path).Message, StringComparison.Ordinal);

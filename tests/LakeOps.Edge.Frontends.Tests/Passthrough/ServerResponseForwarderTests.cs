@@ -128,7 +128,7 @@ public sealed class ServerResponseForwarderTests
             Assert.Equal(Concat(ParseComplete, Error(), Ready()), outcome.Client);
             Assert.Equal("I", outcome.Statuses);
             Assert.True(outcome.Forwarder.LastHadError);
-            Assert.Same(ticket, Assert.Single(outcome.Forwarder.FailedParses));
+            Assert.Same(ticket, Assert.Single(outcome.Forwarder.FailedParses!));
         });
     }
 

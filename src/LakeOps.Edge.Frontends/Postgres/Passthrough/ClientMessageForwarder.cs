@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Frontends.Routing;
@@ -33,8 +34,9 @@ internal sealed class ClientMessageForwarder
     private static readonly byte[] NoDataFrame = [PgMessageTypes.NoData, 0, 0, 0, 4];
     private static readonly byte[] NoParametersFrame = [PgMessageTypes.ParameterDescription, 0, 0, 0, 6, 0, 0];
 
-    private readonly Dictionary<byte[], ServerStatement> _statements = new(ByteKeyComparer.Instance);
-    private readonly Dictionary<byte[], ServerStatement>.AlternateLookup<ReadOnlySpan<byte>> _statementsBySpan;
+    // The client's named statements: made at the first one (idle sessions are many, most never prepare).
+    private Dictionary<byte[], ServerStatement>? _statements;
+    private Dictionary<byte[], ServerStatement>.AlternateLookup<ReadOnlySpan<byte>> _statementsBySpan;
     private IBufferWriter<byte>? _server;
     private ServerConnectionState? _state;
     private long _attachment;
@@ -55,7 +57,6 @@ internal sealed class ClientMessageForwarder
     public ClientMessageForwarder(string clusterName = "")
     {
         ClusterName = clusterName;
-        _statementsBySpan = _statements.GetAlternateLookup<ReadOnlySpan<byte>>();
     }
 
     /// <summary>
@@ -97,7 +98,7 @@ internal sealed class ClientMessageForwarder
     public bool IsAttached => _server is not null;
 
     /// <summary>Named statements the client has.</summary>
-    public int StatementCount => _statements.Count;
+    public int StatementCount => _statements?.Count ?? 0;
 
     public void Attach(IBufferWriter<byte> server, ServerConnectionState state)
     {
@@ -128,17 +129,39 @@ internal sealed class ClientMessageForwarder
     /// <summary>The server dropped all prepared statements (DISCARD ALL, DEALLOCATE ALL), so the client's are gone too.</summary>
     public void ClearStatements()
     {
-        _statements.Clear();
+        _statements?.Clear();
         _unnamedLength = 0;
     }
 
     /// <summary>A forwarded client Parse failed: the client's name does not exist after all.</summary>
     public void ForgetFailedParse(ParseTicket ticket)
     {
-        if (ticket.ClientName is { } name && _statements.TryGetValue(name, out ServerStatement? current) && ReferenceEquals(current, ticket.Statement))
+        if (ticket.ClientName is { } name && _statements is not null && _statements.TryGetValue(name, out ServerStatement? current) && ReferenceEquals(current, ticket.Statement))
         {
             _statements.Remove(name);
         }
+    }
+
+    private bool TryGetStatement(ReadOnlySpan<byte> name, [NotNullWhen(true)] out ServerStatement? statement)
+    {
+        if (_statements is null)
+        {
+            statement = null;
+            return false;
+        }
+
+        return _statementsBySpan.TryGetValue(name, out statement);
+    }
+
+    private void AddStatement(byte[] name, ServerStatement statement)
+    {
+        if (_statements is null)
+        {
+            _statements = new Dictionary<byte[], ServerStatement>(ByteKeyComparer.Instance);
+            _statementsBySpan = _statements.GetAlternateLookup<ReadOnlySpan<byte>>();
+        }
+
+        _statements[name] = statement;
     }
 
     /// <summary>Writes a simple Query whose whole response is swallowed (settings replay).</summary>
@@ -352,7 +375,7 @@ internal sealed class ClientMessageForwarder
         }
 
         HalfBatch = true;
-        if (_statementsBySpan.ContainsKey(name))
+        if (TryGetStatement(name, out _))
         {
             RejectInBatch(SqlStates.DuplicatePreparedStatement, $"prepared statement \"{Encoding.UTF8.GetString(name)}\" already exists");
             return ClientStep.Continue;
@@ -367,13 +390,13 @@ internal sealed class ClientMessageForwarder
             }
 
             // Known to prepare fine on this cluster: answer now, prepare on whichever connection runs it.
-            _statements[name.ToArray()] = statement;
+            AddStatement(name.ToArray(), statement);
             Staged.Add(new PendingResponse(ResponseKind.SyntheticParseComplete));
             return ClientStep.Continue;
         }
 
         byte[] clientName = name.ToArray();
-        _statements[clientName] = statement;
+        AddStatement(clientName, statement);
         if (_state!.TryUse(statement))
         {
             Staged.Add(new PendingResponse(ResponseKind.SyntheticParseComplete));
@@ -425,7 +448,7 @@ internal sealed class ClientMessageForwarder
             return ClientStep.Continue;
         }
 
-        if (!_statementsBySpan.TryGetValue(name, out ServerStatement? statement))
+        if (!TryGetStatement(name, out ServerStatement? statement))
         {
             RejectInBatch(SqlStates.InvalidSqlStatementName, $"prepared statement \"{Encoding.UTF8.GetString(name)}\" does not exist");
             return ClientStep.Continue;
@@ -482,7 +505,7 @@ internal sealed class ClientMessageForwarder
             return ClientStep.Continue;
         }
 
-        if (!_statementsBySpan.TryGetValue(name, out ServerStatement? prepared))
+        if (!TryGetStatement(name, out ServerStatement? prepared))
         {
             RejectInBatch(SqlStates.InvalidSqlStatementName, $"prepared statement \"{Encoding.UTF8.GetString(name)}\" does not exist");
             return ClientStep.Continue;
@@ -518,7 +541,11 @@ internal sealed class ClientMessageForwarder
         if (statement && !name.IsEmpty)
         {
             // The server keeps it (another client may use it); the client's name is gone.
-            _statementsBySpan.Remove(name);
+            if (_statements is not null)
+            {
+                _statementsBySpan.Remove(name);
+            }
+
             Staged.Add(new PendingResponse(ResponseKind.SyntheticCloseComplete));
             return ClientStep.Continue;
         }
@@ -602,7 +629,7 @@ internal sealed class ClientMessageForwarder
                 ReadOnlySpan<byte> name = afterPortal[..CStringEnd(afterPortal, "Bind")];
                 bool ends = name.IsEmpty
                     ? _unnamedEndsTransaction
-                    : _statementsBySpan.TryGetValue(name, out ServerStatement? statement) && StatementEffects.IsTransactionEnd(QueryOf(statement));
+                    : TryGetStatement(name, out ServerStatement? statement) && StatementEffects.IsTransactionEnd(QueryOf(statement));
                 if (!ends)
                 {
                     return FailInTransaction();

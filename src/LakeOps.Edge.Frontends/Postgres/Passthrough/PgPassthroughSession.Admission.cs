@@ -22,8 +22,8 @@ internal sealed partial class PgPassthroughSession
     // Pump-owned: the slots of a connection the pump is returning, released right after the pool has it back.
     private StatementLease _returning;
 
-    // Cancelled by a CancelRequest while the client waits in a queue.
-    private readonly QueueWait _queueWait = new();
+    // Cancelled by a CancelRequest while the client waits in a queue (made at the first wait: idle sessions are many).
+    private QueueWait? _queueWait;
 
     /// <summary>The process's admission gates (null: none).</summary>
     public AdmissionGates? Admission
@@ -35,7 +35,7 @@ internal sealed partial class PgPassthroughSession
     /// <summary>Takes the group/cluster slots for a new borrow; false (the client got the error) when refused.</summary>
     private async ValueTask<(bool Admitted, StatementLease Lease)> AdmitAsync(byte type)
     {
-        CancellationToken wait = _queueWait.Next();
+        CancellationToken wait = (_queueWait ??= new()).Next();
         try
         {
             AdmissionDecision decision = await StatementAdmission.AdmitAsync(_admission, _group.Name, ClusterName, SpillPolicy.Reject, wait).ConfigureAwait(false);
@@ -49,7 +49,7 @@ internal sealed partial class PgPassthroughSession
     }
 
     /// <summary>A CancelRequest while the client waits for a slot ends the wait (57014).</summary>
-    private void CancelQueueWait() => _queueWait.Cancel();
+    private void CancelQueueWait() => _queueWait?.Cancel();
 
     /// <summary>The caller holds <see cref="_gate"/> and has just cleared <see cref="_attached"/>: the slots leave with it.</summary>
     private StatementLease TakeLeaseLocked()

@@ -107,7 +107,7 @@ internal sealed partial class PgPassthroughSession
 
         if (wake)
         {
-            _signal.Set();
+            _signal!.Set();
         }
         else
         {

@@ -48,7 +48,7 @@ internal sealed partial class PgPassthroughSession
                     else if (_responses.Pending == 0 && !read)
                     {
                         _pumpWaiting = true;
-                        _signal.Reset();
+                        (_signal ??= new()).Reset();
                         wait = true;
                     }
                 }
@@ -62,7 +62,7 @@ internal sealed partial class PgPassthroughSession
 
                 if (wait)
                 {
-                    await _signal.WaitAsync().ConfigureAwait(false);
+                    await _signal!.WaitAsync().ConfigureAwait(false);
                     continue;
                 }
 
@@ -149,7 +149,7 @@ internal sealed partial class PgPassthroughSession
                     if (_waitAfterRelease)
                     {
                         _waitAfterRelease = false;
-                        await _signal.WaitAsync().ConfigureAwait(false);
+                        await _signal!.WaitAsync().ConfigureAwait(false);
                     }
 
                     continue;
@@ -269,7 +269,7 @@ internal sealed partial class PgPassthroughSession
 
                 // Nothing is owed and no server is attached: the pump will wait for the client next.
                 _pumpWaiting = true;
-                _signal.Reset();
+                (_signal ??= new()).Reset();
                 _waitAfterRelease = true;
                 return true;
             }
@@ -283,8 +283,8 @@ internal sealed partial class PgPassthroughSession
     /// <summary>Undoes the bookkeeping of Parses the server did not carry out.</summary>
     private void ProcessFailedParses()
     {
-        List<ParseTicket> failed = _responses.FailedParses;
-        if (failed.Count == 0)
+        List<ParseTicket>? failed = _responses.FailedParses;
+        if (failed is null || failed.Count == 0)
         {
             return;
         }
@@ -348,10 +348,10 @@ internal sealed partial class PgPassthroughSession
                 }
 
                 _pumpWaiting = true;
-                _signal.Reset();
+                (_signal ??= new()).Reset();
             }
 
-            await _signal.WaitAsync().ConfigureAwait(false);
+            await _signal!.WaitAsync().ConfigureAwait(false);
         }
 
         server.MarkBroken();

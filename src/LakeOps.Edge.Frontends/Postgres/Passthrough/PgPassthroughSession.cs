@@ -59,7 +59,8 @@ internal sealed partial class PgPassthroughSession
     // Shared, under _gate.
     private readonly Lock _gate = new();
     private readonly ResponseQueue _inbox = new();
-    private readonly PumpSignal _signal = new();
+    // Made by the pump before its first wait (under the lock): sessions that never ran a statement have none.
+    private PumpSignal? _signal;
     private PgServerConnection? _attached;
     private int _pendingSyncs;
     private bool _halfBatch;
@@ -122,9 +123,48 @@ internal sealed partial class PgPassthroughSession
     /// </summary>
     public async Task RunAsync(CancellationToken stopping)
     {
+        // The client loop runs in this frame: an idle session is one suspended state machine, not two.
         try
         {
-            await ClientLoopAsync(stopping).ConfigureAwait(false);
+            PipeReader input = _transport.Reader;
+            int maxMessage = _listener.Limits.MaxMessageSize;
+            using CancellationTokenRegistration onStop = stopping.Register(static state => ((PgPassthroughSession)state!).OnStopping(), this);
+            lock (_gate)
+            {
+                ArmIdleLocked();
+            }
+
+            while (true)
+            {
+                ReadResult read = await input.ReadAsync(CancellationToken.None).ConfigureAwait(false);
+                ReadOnlySequence<byte> buffer = read.Buffer;
+                if (!buffer.IsEmpty)
+                {
+                    SequencePosition rest = await HandleBatchAsync(buffer, maxMessage).ConfigureAwait(false);
+                    buffer = buffer.Slice(rest);
+                }
+
+                input.AdvanceTo(buffer.Start, buffer.End);
+                if (_terminated)
+                {
+                    return;
+                }
+
+                if (read.IsCanceled && await EndedByEdgeAsync(stopping).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                if (read.IsCompleted)
+                {
+                    if (!buffer.IsEmpty)
+                    {
+                        Log.Warn(EventId.SessionProtocolError, $"client {_transport.RemoteEndPoint} closed the connection in the middle of a message");
+                    }
+
+                    return;
+                }
+            }
         }
         finally
         {
@@ -135,7 +175,7 @@ internal sealed partial class PgPassthroughSession
                 await _deadline.DisposeAsync().ConfigureAwait(false);
             }
 
-            _queueWait.Dispose();
+            _queueWait?.Dispose();
         }
     }
 
@@ -152,49 +192,6 @@ internal sealed partial class PgPassthroughSession
         if (server is not null)
         {
             _ = SendCancelAsync(server, "cancel request from the client");
-        }
-    }
-
-    private async Task ClientLoopAsync(CancellationToken stopping)
-    {
-        PipeReader input = _transport.Reader;
-        int maxMessage = _listener.Limits.MaxMessageSize;
-        using CancellationTokenRegistration onStop = stopping.Register(static state => ((PgPassthroughSession)state!).OnStopping(), this);
-        lock (_gate)
-        {
-            ArmIdleLocked();
-        }
-
-        while (true)
-        {
-            ReadResult read = await input.ReadAsync(CancellationToken.None).ConfigureAwait(false);
-            ReadOnlySequence<byte> buffer = read.Buffer;
-            if (!buffer.IsEmpty)
-            {
-                SequencePosition rest = await HandleBatchAsync(buffer, maxMessage).ConfigureAwait(false);
-                buffer = buffer.Slice(rest);
-            }
-
-            input.AdvanceTo(buffer.Start, buffer.End);
-            if (_terminated)
-            {
-                return;
-            }
-
-            if (read.IsCanceled && await EndedByEdgeAsync(stopping).ConfigureAwait(false))
-            {
-                return;
-            }
-
-            if (read.IsCompleted)
-            {
-                if (!buffer.IsEmpty)
-                {
-                    Log.Warn(EventId.SessionProtocolError, $"client {_transport.RemoteEndPoint} closed the connection in the middle of a message");
-                }
-
-                return;
-            }
         }
     }
 
@@ -459,7 +456,7 @@ internal sealed partial class PgPassthroughSession
 
         if (wake)
         {
-            _signal.Set();
+            _signal!.Set();
         }
         else if ((tailIsEdges || failed) && server is not null)
         {

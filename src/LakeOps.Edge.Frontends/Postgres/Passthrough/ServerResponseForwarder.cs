@@ -67,8 +67,8 @@ internal sealed class ServerResponseForwarder
     /// <summary>Sync points that will never see a ReadyForQuery (skipped by the server); the owner subtracts and resets this.</summary>
     public int DroppedSyncPoints { get; set; }
 
-    /// <summary>Parses that failed or were skipped; the owner undoes their bookkeeping and clears the list.</summary>
-    public List<ParseTicket> FailedParses { get; } = [];
+    /// <summary>Parses that failed or were skipped (null until the first); the owner undoes their bookkeeping and clears the list.</summary>
+    public List<ParseTicket>? FailedParses { get; private set; }
 
     /// <summary>The session's audit (null when off): told about completions, errors and every ReadyForQuery the client gets.</summary>
     public PassthroughAudit? Audit { get; set; }
@@ -260,7 +260,7 @@ internal sealed class ServerResponseForwarder
             }
             else if (item.Ticket is { } ticket)
             {
-                FailedParses.Add(ticket);
+                (FailedParses ??= []).Add(ticket);
             }
         }
 
@@ -432,7 +432,7 @@ internal sealed class ServerResponseForwarder
         }
         else if (item.Ticket is { } ticket)
         {
-            FailedParses.Add(ticket);
+            (FailedParses ??= []).Add(ticket);
         }
     }
 

@@ -24,7 +24,7 @@ internal sealed class SessionSettings
     private const string Separator = "\n;\n";
 
     private readonly string _startupSql;
-    private readonly List<KeyValuePair<string, string>> _sets = [];
+    private List<KeyValuePair<string, string>>? _sets;
     private List<SettingChange>? _pending;
     private bool _pendingUncertain;
     private volatile string _key;
@@ -193,7 +193,7 @@ internal sealed class SessionSettings
             {
                 case SettingChangeKind.Set:
                     Remove(change.Name);
-                    _sets.Add(new(change.Name, change.Sql));
+                    (_sets ??= []).Add(new(change.Name, change.Sql));
                     if (IsRouted(change.Name))
                     {
                         (_routed ??= new(StringComparer.Ordinal))[change.Name] = change.Value ?? "";
@@ -212,7 +212,7 @@ internal sealed class SessionSettings
 
                     break;
                 case SettingChangeKind.ResetAll:
-                    _sets.Clear();
+                    _sets?.Clear();
                     unknown = true;
                     if (_routed is { Count: > 0 })
                     {
@@ -225,14 +225,14 @@ internal sealed class SessionSettings
         }
 
         var builder = new StringBuilder(_startupSql);
-        foreach (KeyValuePair<string, string> set in _sets)
+        for (int i = 0; _sets is not null && i < _sets.Count; i++)
         {
             if (builder.Length > 0)
             {
                 builder.Append(Separator);
             }
 
-            builder.Append(set.Value);
+            builder.Append(_sets[i].Value);
         }
 
         _key = builder.ToString();
@@ -243,7 +243,7 @@ internal sealed class SessionSettings
 
     private void Remove(string name)
     {
-        for (int i = 0; i < _sets.Count; i++)
+        for (int i = 0; _sets is not null && i < _sets.Count; i++)
         {
             if (_sets[i].Key.Equals(name, StringComparison.Ordinal))
             {
