@@ -53,7 +53,7 @@ internal sealed class ClientTransport : IAsyncDisposable
 
     public bool IsTls { get; private set; }
 
-    public string RemoteEndPoint => _socket.Socket.RemoteEndPoint?.ToString() ?? "?";
+    public string RemoteEndPoint => _socket.RemoteEndPoint;
 
     /// <summary>Switches to TLS after the SSL request was consumed (and, for PostgreSQL, answered); bytes already read belong to the TLS handshake.</summary>
     public async ValueTask UpgradeToTlsAsync(X509Certificate2 certificate, CancellationToken cancellationToken)

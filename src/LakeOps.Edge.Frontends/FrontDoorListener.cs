@@ -124,7 +124,20 @@ public abstract class FrontDoorListener : IFrontDoor, ICertificateSwap
                 break;
             }
 
-            Task session = RunSessionAsync(client);
+            // The transport takes over the descriptor here, so no session keeps the accepted Socket object.
+            ClientTransport transport;
+            try
+            {
+                transport = new ClientTransport(client);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                client.Dispose();
+                Log.Warn(EventId.SessionFailed, $"accept on '{Name}': cannot take the connection: {ex.Message}");
+                continue;
+            }
+
+            Task session = RunSessionAsync(transport);
             lock (_sessionsGate)
             {
                 _sessions.RemoveAll(static t => t.IsCompleted);
@@ -133,17 +146,16 @@ public abstract class FrontDoorListener : IFrontDoor, ICertificateSwap
         }
     }
 
-    private async Task RunSessionAsync(Socket client)
+    private async Task RunSessionAsync(ClientTransport transport)
     {
         await Task.Yield();
         int active = Interlocked.Increment(ref _connections);
         try
         {
-            EdgeConfig config = Config.Current;
-            ListenerConfig listener = FindListener(config);
-            var transport = new ClientTransport(client);
             await using (transport.ConfigureAwait(false))
             {
+                EdgeConfig config = Config.Current;
+                ListenerConfig listener = FindListener(config);
                 await ServeAsync(transport, listener, config, active > listener.Limits.MaxConnections, _stopping.Token).ConfigureAwait(false);
             }
         }

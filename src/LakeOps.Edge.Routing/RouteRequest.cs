@@ -85,8 +85,21 @@ public sealed class RouteRequest
     /// <summary>True once <see cref="Analysis"/> has been computed for the current text.</summary>
     public bool IsAnalyzed => _analysis is not null;
 
+    // Made by the first tags-only rule that matches: most sessions never have one.
+    private List<string>? _addedTags;
+
     /// <summary>Tags added by tags-only rules during the last decision (reused; valid until the next decision on this request).</summary>
-    internal List<string> AddedTags { get; } = [];
+    internal IReadOnlyList<string> AddedTags => (IReadOnlyList<string>?)_addedTags ?? [];
+
+    internal void ClearAddedTags() => _addedTags?.Clear();
+
+    internal void AddTags(string[] tags)
+    {
+        if (tags.Length > 0)
+        {
+            (_addedTags ??= []).AddRange(tags);
+        }
+    }
 
     /// <summary>A case-insensitive property map for <see cref="Session"/> or <see cref="Headers"/>.</summary>
     public static Dictionary<string, string> NewProperties() => new(StringComparer.OrdinalIgnoreCase);

@@ -113,7 +113,7 @@ public sealed class RouteTable
     {
         ArgumentNullException.ThrowIfNull(request);
         SqlAnalysis analysis = request.Analysis;
-        request.AddedTags.Clear();
+        request.ClearAddedTags();
 
         ulong[]? rented = null;
         Span<ulong> candidates = _words <= StackWords ? stackalloc ulong[_words] : (rented = ArrayPool<ulong>.Shared.Rent(_words)).AsSpan(0, _words);
@@ -134,10 +134,7 @@ public sealed class RouteTable
                         continue;
                     }
 
-                    foreach (string tag in rule.Tags)
-                    {
-                        request.AddedTags.Add(tag);
-                    }
+                    request.AddTags(rule.Tags);
 
                     if (rule.Kind != RouteActionKind.Continue)
                     {
@@ -166,7 +163,7 @@ public sealed class RouteTable
     {
         ArgumentNullException.ThrowIfNull(request);
         SqlAnalysis analysis = request.Analysis;
-        request.AddedTags.Clear();
+        request.ClearAddedTags();
         var context = new RouteContext(request, _time);
         var tagRules = new List<string>();
         foreach (CompiledRule rule in _rules)
@@ -182,18 +179,18 @@ public sealed class RouteTable
                 held.Add("always (no 'when')");
             }
 
-            request.AddedTags.AddRange(rule.Tags);
+            request.AddTags(rule.Tags);
             if (rule.Kind == RouteActionKind.Continue)
             {
                 tagRules.Add(rule.Name);
                 continue;
             }
 
-            var decision = new RouteDecision(rule.Choose(request, analysis, _random), analysis.Fingerprint, request.AddedTags.ToArray());
+            var decision = new RouteDecision(rule.Choose(request, analysis, _random), analysis.Fingerprint, [.. request.AddedTags]);
             return new RouteExplanation(decision, held, tagRules, analysis);
         }
 
-        var fallback = new RouteDecision(Fallback(request.Database), analysis.Fingerprint, request.AddedTags.ToArray());
+        var fallback = new RouteDecision(Fallback(request.Database), analysis.Fingerprint, [.. request.AddedTags]);
         return new RouteExplanation(fallback, [], tagRules, analysis);
     }
 
@@ -214,7 +211,7 @@ public sealed class RouteTable
     public bool IsStatementDependent(RouteRequest request, bool databaseMayChange = false)
     {
         ArgumentNullException.ThrowIfNull(request);
-        request.AddedTags.Clear();
+        request.ClearAddedTags();
         var context = new RouteContext(request, _time);
         foreach (CompiledRule rule in _rules)
         {

@@ -51,7 +51,26 @@ internal static unsafe partial class LinuxSockets
         return epoll_ctl(epoll, operation, fd, ev);
     }
 
-    public static SocketException Error(int errno) => new(errno);
+    /// <summary>A .NET socket error for a Linux errno (SocketException's own constructor takes a SocketError code).</summary>
+    public static SocketException Error(int errno) => new((int)(errno switch
+    {
+        EAGAIN => SocketError.WouldBlock,
+        EINPROGRESS => SocketError.InProgress,
+        EINTR => SocketError.Interrupted,
+        9 or 88 => SocketError.NotSocket, // EBADF, ENOTSOCK
+        32 => SocketError.Shutdown, // EPIPE
+        99 => SocketError.AddressNotAvailable,
+        101 => SocketError.NetworkUnreachable,
+        103 => SocketError.ConnectionAborted,
+        104 => SocketError.ConnectionReset,
+        107 => SocketError.NotConnected,
+        110 => SocketError.TimedOut,
+        111 => SocketError.ConnectionRefused,
+        113 => SocketError.HostUnreachable,
+        24 or 23 => SocketError.TooManyOpenSockets, // EMFILE, ENFILE
+        105 or 12 => SocketError.NoBufferSpaceAvailable, // ENOBUFS, ENOMEM
+        _ => SocketError.SocketError,
+    }));
 
     /// <summary>
     /// Puts the descriptor in non-blocking mode directly: Socket.Blocking would also build .NET's
@@ -106,6 +125,19 @@ internal static unsafe partial class LinuxSockets
 
     [LibraryImport(Libc)]
     public static partial int close(int fd);
+
+    [LibraryImport(Libc, SetLastError = true)]
+    private static partial int getsockopt(int fd, int level, int optname, int* optval, uint* optlen);
+
+    /// <summary>The pending error of a socket (SO_ERROR; 0: none), e.g. the outcome of a non-blocking connect.</summary>
+    public static int PendingError(int fd)
+    {
+        const int SOL_SOCKET = 1;
+        const int SO_ERROR = 4;
+        int error = 0;
+        uint length = sizeof(int);
+        return getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 ? error : Marshal.GetLastPInvokeError();
+    }
 
     [LibraryImport(Libc, SetLastError = true)]
     private static partial int fcntl(int fd, int cmd, int arg);

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -11,12 +12,19 @@ namespace LakeOps.Edge.Core.Networking;
 /// tracked here: a receive calls recv only when the loop said data arrived or the last read filled
 /// its buffer, and a short read marks the socket drained (epoll reports the next arrival), so the
 /// request/response rhythm of a SQL protocol costs one recv and one send per message, no EAGAIN.
-/// A zero-byte receive waits for data without a buffer.
+/// A zero-byte receive waits for data without a buffer. It owns the file descriptor: the .NET
+/// <see cref="Socket"/> that accepted or connected it is let go at once (idle connections are many, and
+/// that object with its handle and cached endpoints is a quarter of an idle session's memory).
 /// </summary>
 public sealed class PolledSocket : IDisposable
 {
-    private readonly Socket _socket;
     private readonly int _fd;
+
+    // The peer's address as bytes, not an IPEndPoint: it is only formatted for log lines and audit records.
+    private readonly UInt128 _peerAddress;
+    private readonly ushort _peerPort;
+    private readonly AddressFamily _peerFamily;
+
     private readonly SocketEventLoop _loop;
     private readonly Lock _gate = new();
     private readonly ReceiveOperation _receive;
@@ -33,23 +41,56 @@ public sealed class PolledSocket : IDisposable
     private Memory<byte> _receiveBuffer;
     private ReadOnlyMemory<byte> _sendRemaining;
 
-    private PolledSocket(Socket socket, SocketEventLoop loop, bool writable)
+    private PolledSocket(int fd, IPEndPoint? peer, SocketEventLoop loop, bool writable)
     {
-        _socket = socket;
-        _fd = (int)socket.Handle;
-        LinuxSockets.SetNonBlocking(_fd);
+        _fd = fd;
+        if (peer is not null)
+        {
+            Span<byte> bytes = stackalloc byte[16];
+            bytes.Clear();
+            peer.Address.TryWriteBytes(bytes[(peer.AddressFamily == AddressFamily.InterNetworkV6 ? 0 : 12)..], out _);
+            _peerAddress = BinaryPrimitives.ReadUInt128BigEndian(bytes);
+            _peerPort = (ushort)peer.Port;
+            _peerFamily = peer.AddressFamily;
+        }
+
         _loop = loop;
         _writable = writable;
         _receive = new ReceiveOperation(this);
         _send = new SendOperation(this);
-        loop.Register(this, _fd);
+        try
+        {
+            LinuxSockets.SetNonBlocking(fd);
+            loop.Register(this, fd);
+        }
+        catch
+        {
+            LinuxSockets.close(fd);
+            throw;
+        }
     }
 
-    /// <summary>Takes over an accepted or connected socket (it must not have been used asynchronously by .NET).</summary>
+    /// <summary>
+    /// Takes over an accepted or connected socket (it must not have been used asynchronously by .NET): from
+    /// here on this object owns its descriptor, and <paramref name="socket"/> must not be used again.
+    /// </summary>
     public static PolledSocket Attach(Socket socket, SocketEventLoop? loop = null)
     {
         ArgumentNullException.ThrowIfNull(socket);
-        return new PolledSocket(socket, loop ?? SocketEventLoop.NextShared(), writable: true);
+        IPEndPoint? peer = socket.RemoteEndPoint as IPEndPoint;
+        return new PolledSocket(TakeDescriptor(socket), peer, loop ?? SocketEventLoop.NextShared(), writable: true);
+    }
+
+    /// <summary>
+    /// The socket's descriptor, which the caller now owns: the .NET socket no longer closes it (not when
+    /// disposed, not when finalized), so it can be dropped.
+    /// </summary>
+    private static int TakeDescriptor(Socket socket)
+    {
+        int fd = (int)socket.Handle;
+        socket.SafeHandle.SetHandleAsInvalid();
+        GC.SuppressFinalize(socket);
+        return fd;
     }
 
     /// <summary>Connects to the first address of <paramref name="host"/> that accepts, without .NET's socket engine.</summary>
@@ -71,12 +112,13 @@ public sealed class PolledSocket : IDisposable
             try
             {
                 // connect(2) first, then register: epoll then reports exactly the connection's completion.
-                bool connected = Connect(socket, new IPEndPoint(address, port));
-                polled = new PolledSocket(socket, SocketEventLoop.NextShared(), writable: connected);
+                var endPoint = new IPEndPoint(address, port);
+                bool connected = Connect(socket, endPoint);
+                polled = new PolledSocket(TakeDescriptor(socket), endPoint, SocketEventLoop.NextShared(), writable: connected);
                 if (!connected)
                 {
                     await polled.SendAsync(ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
-                    int error = (int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
+                    int error = LinuxSockets.PendingError(polled._fd);
                     if (error != 0)
                     {
                         throw LinuxSockets.Error(error);
@@ -131,8 +173,22 @@ public sealed class PolledSocket : IDisposable
     /// <summary>The loop's registration (slot and generation), set by <see cref="SocketEventLoop.Register"/>.</summary>
     internal ulong Token { get; set; }
 
-    /// <summary>The .NET socket (options, addresses); its own send/receive methods must not be used.</summary>
-    public Socket Socket => _socket;
+    /// <summary>The peer as text (for logs and audit records), e.g. <c>127.0.0.1:50432</c>; <c>?</c> when unknown.</summary>
+    public string RemoteEndPoint
+    {
+        get
+        {
+            if (_peerFamily == AddressFamily.Unspecified)
+            {
+                return "?";
+            }
+
+            Span<byte> bytes = stackalloc byte[16];
+            BinaryPrimitives.WriteUInt128BigEndian(bytes, _peerAddress);
+            var address = new IPAddress(_peerFamily == AddressFamily.InterNetworkV6 ? bytes : bytes[12..]);
+            return new IPEndPoint(address, _peerPort).ToString();
+        }
+    }
 
     /// <summary>
     /// Whether the work that follows a completed receive or send runs on the loop thread (true: no
@@ -554,7 +610,7 @@ public sealed class PolledSocket : IDisposable
         }
 
         _loop.Unregister(Token, _fd);
-        _socket.Dispose();
+        LinuxSockets.close(_fd);
         if (failReceive)
         {
             _receive.Fail(new ObjectDisposedException(nameof(PolledSocket)));
