@@ -47,5 +47,11 @@ public sealed class TrinoUpstreamPage(int statusCode, ReadOnlyMemory<byte> body,
     /// </summary>
     public bool IsStatusOnly { get; init; }
 
+    /// <summary>The page's <c>error</c> object (a FAILED page), parsed with the rest of the page; null when it has none.</summary>
+    public TrinoUpstreamError? Error { get; init; }
+
     public void Dispose() => release?.Invoke();
 }
+
+/// <summary>A coordinator's error as it wrote it: Trino's message, errorCode, errorName and errorType.</summary>
+public sealed record TrinoUpstreamError(string Message, int ErrorCode, string? ErrorName, string? ErrorType);

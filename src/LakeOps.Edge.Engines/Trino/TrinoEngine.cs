@@ -594,11 +594,13 @@ public sealed class TrinoEngine : IEngine, ITrinoHttpEngine, IDrainableEngine
             Uri? nextUri = null;
             string? state = null;
             bool statusOnly = false;
+            TrinoUpstreamError? error = null;
             if (response.StatusCode == HttpStatusCode.OK)
             {
                 TrinoPageInfo info = TrinoResultsReader.ReadPageInfo(buffer.AsSpan(0, length));
                 nextUri = info.NextUri is null ? null : new Uri(info.NextUri, UriKind.RelativeOrAbsolute);
                 state = info.State;
+                error = info.Error is { } failed ? new TrinoUpstreamError(failed.Message, failed.ErrorCode, failed.ErrorName, failed.ErrorType) : null;
                 statusOnly = nextUri is not null && !info.HasData && !info.HasColumns && info.Error is null && info.UpdateType is null;
                 TrackQuery(info.Id, open: nextUri is not null);
             }
@@ -612,6 +614,7 @@ public sealed class TrinoEngine : IEngine, ITrinoHttpEngine, IDrainableEngine
             var page = new TrinoUpstreamPage((int)response.StatusCode, owned.AsMemory(0, length), nextUri, state, headers, () => ArrayPool<byte>.Shared.Return(owned))
             {
                 IsStatusOnly = statusOnly,
+                Error = error,
             };
             buffer = [];
             return page;

@@ -19,7 +19,7 @@ namespace LakeOps.Edge.Frontends.Trino;
 /// </summary>
 public sealed partial class TrinoFrontDoor
 {
-    private readonly TrinoTransactionRegistry _transactions;
+    private readonly TrinoRegistry<TrinoTransaction> _transactions;
 
     /// <summary>Open transactions (for tests and metrics).</summary>
     public int OpenTransactions => _transactions.Count;
@@ -96,24 +96,30 @@ public sealed partial class TrinoFrontDoor
                 return await StartUpstreamTransactionAsync(context, user, session, sql, group, pick.Cluster!, upstream).ConfigureAwait(false);
             }
 
+            // The slot first: a full listener must not cost an engine session.
+            if (!_transactions.TryReserve(Listener().Limits.MaxConnections))
+            {
+                if (pick.IsTrial)
+                {
+                    pick.Health!.AbandonTrial();
+                }
+
+                return (null, TooManyTransactions());
+            }
+
             TrinoTransaction transaction;
             try
             {
-                var options = new EngineSessionOptions(user, route.Database.Length > 0 ? route.Database : group.Name, route.Application);
-                OpenedCluster opened = await ClusterFailover.OpenAsync(Picker, _engines, group, options, context.RequestAborted, pick).ConfigureAwait(false);
+                OpenedCluster opened = await ClusterFailover.OpenAsync(Picker, _engines, group, TrinoQuery.SessionOptions(route, group), context.RequestAborted, pick).ConfigureAwait(false);
                 transaction = new TrinoTransaction(user, new GroupEngine(group, opened.Cluster, opened.Engine, opened.Session));
             }
-            catch (EngineException ex)
+            catch (Exception ex) when (ex is EngineException or OperationCanceledException)
             {
-                return (null, TrinoQuery.ErrorOf(ex));
+                _transactions.Unreserve();
+                return (null, ex is EngineException engine ? TrinoQuery.ErrorOf(engine) : TrinoError.UserCanceled("START TRANSACTION was canceled"));
             }
 
-            if (!_transactions.TryAdd(transaction, Listener().Limits.MaxConnections))
-            {
-                await transaction.DisposeAsync().ConfigureAwait(false);
-                return (null, TrinoError.QueueFull($"too many open transactions on Trino listener '{Name}' (max_connections {Listener().Limits.MaxConnections})"));
-            }
-
+            _transactions.AddReserved(transaction);
             try
             {
                 await transaction.BeginAsync(modes, context.RequestAborted).ConfigureAwait(false);
@@ -135,29 +141,32 @@ public sealed partial class TrinoFrontDoor
     private async Task<(string? Id, TrinoError? Error)> StartUpstreamTransactionAsync(
         HttpContext context, string user, TrinoClientSession session, string sql, GroupConfig group, string cluster, ITrinoHttpEngine upstream)
     {
+        // The slot first: a full listener must not open a transaction on the coordinator.
+        if (!_transactions.TryReserve(Listener().Limits.MaxConnections))
+        {
+            return (null, TooManyTransactions());
+        }
+
         List<KeyValuePair<string, string>> headers = TrinoTransaction.WithTransactionId(session.Headers, null);
         TrinoUpstreamOutcome outcome;
         try
         {
             outcome = await TrinoUpstreamStatement.RunAsync(upstream, sql, headers, context.RequestAborted).ConfigureAwait(false);
         }
-        catch (EngineException ex)
+        catch (Exception ex) when (ex is EngineException or OperationCanceledException)
         {
-            return (null, TrinoQuery.ErrorOf(ex));
+            _transactions.Unreserve();
+            return (null, ex is EngineException engine ? TrinoQuery.ErrorOf(engine) : TrinoError.UserCanceled("START TRANSACTION was canceled"));
         }
 
         if (outcome.Error is not null || outcome.StartedTransactionId is not { Length: > 0 } upstreamId)
         {
+            _transactions.Unreserve();
             return (null, outcome.Error ?? TrinoError.External($"Trino cluster '{cluster}' answered START TRANSACTION without X-Trino-Started-Transaction-Id"));
         }
 
         var transaction = new TrinoTransaction(user, group, cluster, upstream, upstreamId, headers);
-        if (!_transactions.TryAdd(transaction, Listener().Limits.MaxConnections))
-        {
-            await transaction.DisposeAsync().ConfigureAwait(false);
-            return (null, TrinoError.QueueFull($"too many open transactions on Trino listener '{Name}' (max_connections {Listener().Limits.MaxConnections})"));
-        }
-
+        _transactions.AddReserved(transaction);
         return (transaction.Id, null);
     }
 
@@ -172,7 +181,7 @@ public sealed partial class TrinoFrontDoor
             return (TrinoTransactionErrors.NotInTransaction(), false);
         }
 
-        TrinoTransaction? transaction = _transactions.Find(id, user);
+        TrinoTransaction? transaction = FindTransaction(id, user);
         if (transaction is null)
         {
             return (TrinoTransactionErrors.UnknownTransaction(id), true);
@@ -218,7 +227,44 @@ public sealed partial class TrinoFrontDoor
         }
     }
 
-    /// <summary>A query that names a transaction: the transaction, claimed for it, or the error to answer instead.</summary>
-    private (TrinoTransaction? Transaction, TrinoError? Error) EnterTransaction(string user, TrinoClientSession session) =>
-        session.TransactionId is { } id ? _transactions.Enter(id, user) : (null, null);
+    private TrinoError TooManyTransactions() =>
+        TrinoError.QueueFull($"too many open transactions on Trino listener '{Name}' (max_connections {Listener().Limits.MaxConnections})");
+
+    /// <summary>The transaction <paramref name="id"/> of <paramref name="user"/>; another user's is as unknown as a made-up id.</summary>
+    private TrinoTransaction? FindTransaction(string id, string user) =>
+        _transactions.Find(id) is { } transaction && transaction.User == user ? transaction : null;
+
+    /// <summary>
+    /// A query that names a transaction: the transaction, claimed for it, or Trino's error to answer instead
+    /// (unknown id, another query running, aborted by an earlier failure).
+    /// </summary>
+    private (TrinoTransaction? Transaction, TrinoError? Error) EnterTransaction(string user, TrinoClientSession session)
+    {
+        if (session.TransactionId is not { } id)
+        {
+            return (null, null);
+        }
+
+        TrinoTransaction? transaction = FindTransaction(id, user);
+        if (transaction is null)
+        {
+            return (null, TrinoTransactionErrors.UnknownTransaction(id));
+        }
+
+        switch (transaction.TryEnter())
+        {
+            case TrinoTransactionEntry.Busy:
+                return (null, TrinoTransactionErrors.Busy(id));
+            case TrinoTransactionEntry.Closed:
+                return (null, TrinoTransactionErrors.UnknownTransaction(id));
+        }
+
+        if (transaction.IsAborted)
+        {
+            transaction.Exit();
+            return (null, TrinoTransactionErrors.AlreadyAborted());
+        }
+
+        return (transaction, null);
+    }
 }

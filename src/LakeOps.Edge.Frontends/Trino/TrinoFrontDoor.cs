@@ -44,7 +44,7 @@ public sealed partial class TrinoFrontDoor : IFrontDoor
     private readonly ListenerConfig _listener;
     private readonly X509Certificate2? _certificate;
     private readonly TrinoAuthenticator _authenticator = new();
-    private readonly TrinoQueryRegistry _queries;
+    private readonly TrinoRegistry<TrinoQuery> _queries;
     private WebApplication? _app;
     private TrinoServices? _services;
     private int _stopped;
@@ -62,8 +62,10 @@ public sealed partial class TrinoFrontDoor : IFrontDoor
             _certificate = ListenerCertificate.Load(tls);
         }
 
-        _queries = new TrinoQueryRegistry(() => Listener().Limits.ClientTimeout, TimeSpan.FromSeconds(5));
-        _transactions = new TrinoTransactionRegistry(() => Listener().Limits.ClientTimeout, TimeSpan.FromSeconds(5));
+        _queries = new TrinoRegistry<TrinoQuery>(() => Listener().Limits.ClientTimeout, TimeSpan.FromSeconds(5), static (n, _) =>
+            $"Trino front door: {n} abandoned quer{(n == 1 ? "y" : "ies")} cancelled");
+        _transactions = new TrinoRegistry<TrinoTransaction>(() => Listener().Limits.ClientTimeout, TimeSpan.FromSeconds(5), static (n, timeout) =>
+            $"Trino front door: {n} abandoned transaction{(n == 1 ? "" : "s")} rolled back (no query for {timeout.TotalSeconds:0} s, client_timeout)");
     }
 
     public string Name { get; }
@@ -388,6 +390,8 @@ public sealed partial class TrinoFrontDoor : IFrontDoor
     /// <summary>DELETE on nextUri or /v1/query/{id}: cancels the statement, releases everything, 204.</summary>
     private async Task CancelAsync(HttpContext context, TrinoQuery query)
     {
+        // Not under the gate: a page request holds it while the engine runs, and this must interrupt that. A query that
+        // finished or was released meanwhile stays as it was (Fail and Cancel see to that).
         query.Fail(TrinoError.UserCanceled("Query was canceled"));
         query.Cancel();
         await query.Gate.WaitAsync(context.RequestAborted).ConfigureAwait(false);
@@ -428,8 +432,7 @@ public sealed partial class TrinoFrontDoor : IFrontDoor
         if (query.Error is { } error)
         {
             WriteFailedPage(buffer, query, baseUri, error);
-            await SendAsync(context, buffer).ConfigureAwait(false);
-            await _queries.RemoveAsync(query).ConfigureAwait(false);
+            await SendLastPageAsync(context, query, buffer).ConfigureAwait(false);
             return;
         }
 
@@ -460,11 +463,26 @@ public sealed partial class TrinoFrontDoor : IFrontDoor
             finished = true;
         }
 
-        await SendAsync(context, buffer).ConfigureAwait(false);
-        if (finished)
+        await (finished ? SendLastPageAsync(context, query, buffer) : SendAsync(context, buffer)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends the query's last page (FINISHED or FAILED) and releases the query. A query of a transaction is released
+    /// first (the page is complete in the buffer): its client may send the transaction's next statement, COMMIT or
+    /// ROLLBACK the moment it has the page, and must find the transaction free, its failure already rolled back.
+    /// Other queries answer first and clean up after.
+    /// </summary>
+    private async Task SendLastPageAsync(HttpContext context, TrinoQuery query, ArrayBufferWriter<byte> buffer)
+    {
+        if (query.Transaction is not null)
         {
             await _queries.RemoveAsync(query).ConfigureAwait(false);
+            await SendAsync(context, buffer).ConfigureAwait(false);
+            return;
         }
+
+        await SendAsync(context, buffer).ConfigureAwait(false);
+        await _queries.RemoveAsync(query).ConfigureAwait(false);
     }
 
     /// <summary>The one page of a statement without rows: FINISHED with its update type and count.</summary>
@@ -516,8 +534,7 @@ public sealed partial class TrinoFrontDoor : IFrontDoor
             TrinoError failure = TrinoQuery.ErrorOf(ex);
             query.Fail(failure);
             WriteFailedPage(buffer, query, baseUri, failure);
-            await SendAsync(context, buffer).ConfigureAwait(false);
-            await _queries.RemoveAsync(query).ConfigureAwait(false);
+            await SendLastPageAsync(context, query, buffer).ConfigureAwait(false);
             return;
         }
 
@@ -556,7 +573,7 @@ public sealed partial class TrinoFrontDoor : IFrontDoor
             {
                 if (page.State == TrinoQueryStates.Failed)
                 {
-                    query.Fail(TrinoError.External("the Trino engine reported the query as failed"));
+                    query.Fail(TrinoUpstreamStatement.ErrorOf(page));
                 }
                 else
                 {
@@ -565,13 +582,9 @@ public sealed partial class TrinoFrontDoor : IFrontDoor
             }
 
             context.Response.StatusCode = page.StatusCode is >= 200 and < 600 ? page.StatusCode : 200;
-            await SendAsync(context, buffer).ConfigureAwait(false);
         }
 
-        if (finished)
-        {
-            await _queries.RemoveAsync(query).ConfigureAwait(false);
-        }
+        await (finished ? SendLastPageAsync(context, query, buffer) : SendAsync(context, buffer)).ConfigureAwait(false);
     }
 
     private static void WriteStatusPage(ArrayBufferWriter<byte> buffer, TrinoQuery query, string baseUri, string nextUri)
@@ -602,11 +615,7 @@ public sealed partial class TrinoFrontDoor : IFrontDoor
             TrinoQueryResultsWriter.Start(writer, id, $"{baseUri}/v1/query/{id}", null);
             if (batch is not null)
             {
-                var columns = new TrinoColumn[batch.Schema.FieldsList.Count];
-                for (int i = 0; i < columns.Length; i++)
-                {
-                    columns[i] = new TrinoColumn(batch.Schema.FieldsList[i].Name, TrinoTypeMapper.FromField(batch.Schema.FieldsList[i]));
-                }
+                TrinoColumn[] columns = TrinoQuery.ColumnsOf(batch.Schema);
 
                 TrinoQueryResultsWriter.WriteColumns(writer, columns);
                 TrinoQueryResultsWriter.StartData(writer);

@@ -4,7 +4,6 @@ using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Frontends.Admission;
 using LakeOps.Edge.Frontends.Routing;
 using LakeOps.Edge.Protocols.Trino;
-using LakeOps.Edge.Routing.Balancing;
 using LakeOps.Edge.Routing.Health;
 
 namespace LakeOps.Edge.Frontends.Trino;
@@ -21,17 +20,21 @@ internal sealed partial class TrinoQuery
     // The passthrough cluster's health (null: none known), for failures of later page fetches.
     private ClusterHealth? _upstreamHealth;
 
-    /// <summary>Admits the query (a full group is a rejection: a passthrough does not spill) and submits it to the coordinator.</summary>
-    private async Task RunPassthroughAsync(GroupConfig group, ClusterPick pick, ITrinoHttpEngine upstream, CancellationToken cancellationToken)
+    /// <summary>
+    /// Admits the query (a full group is a rejection: a passthrough does not spill) and submits it to the coordinator of
+    /// <paramref name="cluster"/> with <paramref name="headers"/> (the client's; in a transaction with the coordinator's
+    /// transaction id). <paramref name="trial"/>: the submit is the half-open trial of the cluster's health.
+    /// </summary>
+    private async Task RunPassthroughAsync(
+        GroupConfig group, string cluster, ClusterHealth? health, bool trial, ITrinoHttpEngine upstream, IReadOnlyList<KeyValuePair<string, string>> headers, CancellationToken cancellationToken)
     {
-        ClusterHealth? health = pick.Health;
         bool reported = false;
         try
         {
-            AdmissionDecision admitted = await StatementAdmission.AdmitAsync(_services.Admission, group.Name, pick.Cluster!, SpillPolicy.Reject, cancellationToken).ConfigureAwait(false);
+            AdmissionDecision admitted = await StatementAdmission.AdmitAsync(_services.Admission, group.Name, cluster, SpillPolicy.Reject, cancellationToken).ConfigureAwait(false);
             _lease = admitted.Lease;
             GroupName = group.Name;
-            ClusterName = pick.Cluster;
+            ClusterName = cluster;
             State = TrinoQueryStates.Running;
             _runningSince = Stopwatch.GetTimestamp();
             Upstream = upstream;
@@ -44,12 +47,12 @@ internal sealed partial class TrinoQuery
             long start = Stopwatch.GetTimestamp();
             try
             {
-                FirstUpstreamPage = await upstream.SubmitAsync(new TrinoUpstreamRequest(Sql, [.. _route.Headers]), cancellationToken).ConfigureAwait(false);
+                FirstUpstreamPage = await upstream.SubmitAsync(new TrinoUpstreamRequest(Sql, headers), cancellationToken).ConfigureAwait(false);
             }
             catch (EngineException ex)
             {
                 reported = true;
-                ClusterFailover.ReportFailure(health, pick.IsTrial, ex);
+                ClusterFailover.ReportFailure(health, trial, ex);
                 throw;
             }
 
@@ -62,7 +65,7 @@ internal sealed partial class TrinoQuery
         finally
         {
             // Refused by admission or cancelled before the coordinator answered: the trial was never made.
-            if (!reported && pick.IsTrial)
+            if (!reported && trial)
             {
                 health!.AbandonTrial();
             }

@@ -1,9 +1,7 @@
-using System.Diagnostics;
 using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Frontends.Admission;
 using LakeOps.Edge.Frontends.Routing;
-using LakeOps.Edge.Protocols.Trino;
 using LakeOps.Edge.Routing.Admission;
 using LakeOps.Edge.Routing.Balancing;
 using LakeOps.Edge.Sql;
@@ -24,11 +22,6 @@ internal sealed partial class TrinoQuery : IRetryingSession
     // The group the query was routed to when it ran on its spill group instead (null: it ran where routed).
     private string? _spilledFrom;
 
-    /// <summary>Trino clients send X-Trino-Transaction-Id between START TRANSACTION and COMMIT/ROLLBACK.</summary>
-    private bool InTransaction =>
-        _route.Headers.TryGetValue("X-Trino-Transaction-Id", out string? id)
-        && id.Length > 0 && !id.Equals("NONE", StringComparison.OrdinalIgnoreCase);
-
     ClusterPicker IRetryingSession.Picker => _services.Picker;
 
     IEngineProvider IRetryingSession.Engines => _services.Engines;
@@ -42,11 +35,11 @@ internal sealed partial class TrinoQuery : IRetryingSession
     // DELETE, the sweep and statement_timeout all fire the query's token: none of them is the cluster's failure.
     bool IRetryingSession.StatementTimedOut => _cancel.IsCancellationRequested;
 
-    bool IRetryingSession.InTransaction => InTransaction;
+    bool IRetryingSession.InTransaction => Transaction is not null;
 
     string IRetryingSession.Describe => $"trino query of '{User}'";
 
-    EngineSessionOptions IRetryingSession.RetryOptions(GroupConfig group) => SessionOptions(group);
+    EngineSessionOptions IRetryingSession.RetryOptions(GroupConfig group) => SessionOptions(_route, group);
 
     /// <summary>The retry moved the query to another member: its engine session there replaces the failed one.</summary>
     ValueTask IRetryingSession.MoveToAsync(OpenedCluster moved, GroupConfig group)
@@ -56,9 +49,6 @@ internal sealed partial class TrinoQuery : IRetryingSession
         return ValueTask.CompletedTask;
     }
 
-    private EngineSessionOptions SessionOptions(GroupConfig group) =>
-        new(_route.User, _route.Database.Length > 0 ? _route.Database : group.Name, _route.Application);
-
     /// <summary>
     /// Admits the query on <paramref name="group"/> and the cluster its engine session is on (or on the spill group),
     /// then executes it there: observed by that cluster's health, and retried once elsewhere when the cluster failed
@@ -67,7 +57,8 @@ internal sealed partial class TrinoQuery : IRetryingSession
     private async ValueTask<IQueryResult> AdmitAndExecuteAsync(GroupConfig group, CancellationToken cancellationToken)
     {
         AdmissionGates? gates = _services.Admission;
-        SpillPolicy spill = gates is { IsActive: true } && !InTransaction && MaySpill(Sql) ? SpillPolicy.MaySpill : SpillPolicy.Stay;
+        // Queries of a transaction never get here (they run on its session: TrinoQuery.Transaction.cs).
+        SpillPolicy spill = gates is { IsActive: true } && MaySpill(Sql) ? SpillPolicy.MaySpill : SpillPolicy.Stay;
         AdmissionDecision admission = await StatementAdmission.AdmitAsync(gates, group.Name, ClusterName!, spill, cancellationToken).ConfigureAwait(false);
         StatementLease lease = admission.Lease;
         bool spilled = false;
@@ -84,13 +75,7 @@ internal sealed partial class TrinoQuery : IRetryingSession
             spilled = true;
         }
 
-        State = TrinoQueryStates.Running;
-        _runningSince = Stopwatch.GetTimestamp();
-        if (group.StatementTimeout > TimeSpan.Zero)
-        {
-            _timeout = group.StatementTimeout;
-            _cancel.CancelAfter(group.StatementTimeout);
-        }
+        MarkRunning(group);
 
         // The engine session may change (retry), so the registration cancels whichever one runs the statement now.
         using (cancellationToken.Register(static s => ((TrinoQuery)s!)._engine?.Session.Cancel(), this))
@@ -103,7 +88,7 @@ internal sealed partial class TrinoQuery : IRetryingSession
                     _services.Picker,
                     ClusterName!,
                     (Query: this, Engine: _engine!, Token: cancellationToken),
-                    static s => s.Query.ExecuteInSchemaAsync(s.Engine.Session, s.Engine.Dialect, s.Token)).ConfigureAwait(false);
+                    static s => s.Query.ExecuteInSchemaAsync(s.Engine.Session, s.Engine.Dialect, s.Engine.Cluster, s.Token)).ConfigureAwait(false);
             }
 
             // The retry owns the lease from here: it moves the slots to the member it retries on, or frees them when it throws.
@@ -112,7 +97,7 @@ internal sealed partial class TrinoQuery : IRetryingSession
                 new RetryScope(group, Eligible: true, Sql, gates, group.Name, cancellationToken),
                 lease,
                 (Query: this, Token: cancellationToken),
-                static (engine, s) => s.Query.ExecuteInSchemaAsync(engine, s.Query._engine!.Dialect, s.Token)).ConfigureAwait(false);
+                static (engine, s) => s.Query.ExecuteInSchemaAsync(engine, s.Query._engine!.Dialect, s.Query.ClusterName!, s.Token)).ConfigureAwait(false);
             _lease = held;
             return result;
         }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using Apache.Arrow;
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Frontends.Admission;
 using LakeOps.Edge.Frontends.Routing;
@@ -17,7 +15,7 @@ namespace LakeOps.Edge.Frontends.Trino;
 /// </summary>
 internal sealed partial class TrinoQuery
 {
-    /// <summary>The transaction this query runs in (claimed for it by <see cref="TrinoTransactionRegistry.Enter"/>), or null.</summary>
+    /// <summary>The transaction this query runs in (claimed for it by <see cref="TrinoFrontDoor"/> (EnterTransaction)), or null.</summary>
     public TrinoTransaction? Transaction { get; init; }
 
     private async Task RunInTransactionAsync(TrinoTransaction transaction, CancellationToken cancellationToken)
@@ -32,7 +30,9 @@ internal sealed partial class TrinoQuery
 
         if (transaction.Upstream is { } upstream)
         {
-            await RunUpstreamInTransactionAsync(transaction, upstream, cancellationToken).ConfigureAwait(false);
+            // A Trino cluster: a passthrough to the coordinator, carrying the coordinator's transaction id in place of Edge's.
+            ClusterHealth? health = _services.Picker.Registry.TryGet(transaction.Cluster, out ClusterHealth known) ? known : null;
+            await RunPassthroughAsync(transaction.Group, transaction.Cluster, health, trial: false, upstream, transaction.UpstreamHeaders(_route.Headers), cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -42,68 +42,31 @@ internal sealed partial class TrinoQuery
         ClusterName = engine.Cluster;
         AdmissionDecision admission = await StatementAdmission.AdmitAsync(_services.Admission, engine.Group.Name, engine.Cluster, SpillPolicy.Stay, cancellationToken).ConfigureAwait(false);
         _lease = admission.Lease;
-        State = TrinoQueryStates.Running;
-        _runningSince = Stopwatch.GetTimestamp();
-        if (engine.Group.StatementTimeout > TimeSpan.Zero)
-        {
-            _timeout = engine.Group.StatementTimeout;
-            _cancel.CancelAfter(engine.Group.StatementTimeout);
-        }
-
+        MarkRunning(engine.Group);
         using (cancellationToken.Register(static s => ((IEngineSession)s!).Cancel(), engine.Session))
         {
             _result = await StatementObservation.RunAsync(
                 _services.Picker,
                 engine.Cluster,
                 (Query: this, Engine: engine, Token: cancellationToken),
-                static s => s.Query.ExecuteInSchemaAsync(s.Engine.Session, s.Engine.Dialect, s.Token)).ConfigureAwait(false);
+                static s => s.Query.ExecuteInSchemaAsync(s.Engine.Session, s.Engine.Dialect, s.Engine.Cluster, s.Token)).ConfigureAwait(false);
         }
 
         _columns = ColumnsOf(_result.Schema);
     }
 
     /// <summary>
-    /// A query of a transaction on a Trino cluster: a passthrough to that coordinator (admitted like any passthrough),
-    /// carrying the coordinator's transaction id in place of Edge's.
-    /// </summary>
-    private async Task RunUpstreamInTransactionAsync(TrinoTransaction transaction, ITrinoHttpEngine upstream, CancellationToken cancellationToken)
-    {
-        AdmissionDecision admitted = await StatementAdmission.AdmitAsync(_services.Admission, transaction.Group.Name, transaction.Cluster, SpillPolicy.Reject, cancellationToken).ConfigureAwait(false);
-        _lease = admitted.Lease;
-        GroupName = transaction.Group.Name;
-        ClusterName = transaction.Cluster;
-        State = TrinoQueryStates.Running;
-        _runningSince = Stopwatch.GetTimestamp();
-        Upstream = upstream;
-        if (_services.Picker.Registry.TryGet(transaction.Cluster, out ClusterHealth health))
-        {
-            _lease.CountRunning(health);
-            _upstreamHealth = health;
-        }
-
-        try
-        {
-            FirstUpstreamPage = await upstream.SubmitAsync(new TrinoUpstreamRequest(Sql, transaction.UpstreamHeaders(_route.Headers)), cancellationToken).ConfigureAwait(false);
-        }
-        catch (EngineException ex)
-        {
-            ClusterFailover.ReportFailure(_upstreamHealth, trial: false, ex);
-            throw;
-        }
-    }
-
-    /// <summary>
-    /// Runs <see cref="Sql"/> on <paramref name="session"/> in the client's schema (X-Trino-Schema), when it sent one.
+    /// Runs <see cref="Sql"/> on <paramref name="session"/> (of <paramref name="cluster"/>) in the client's schema (X-Trino-Schema), when it sent one.
     /// A schema the engine does not have leaves its default in force; a name that then does not resolve is
-    /// SCHEMA_NOT_FOUND, as in Trino.
+    /// SCHEMA_NOT_FOUND, as in Trino. <see cref="TrinoSchemaCache"/> spares the round trips it can.
     /// </summary>
-    private async ValueTask<IQueryResult> ExecuteInSchemaAsync(IEngineSession session, SqlDialect dialect, CancellationToken cancellationToken)
+    private async ValueTask<IQueryResult> ExecuteInSchemaAsync(IEngineSession session, SqlDialect dialect, string cluster, CancellationToken cancellationToken)
     {
         string schema = _route.Schema;
         bool missing = false;
         if (schema.Length > 0 && Transaction?.AppliedSchema != schema)
         {
-            missing = !await TrinoSchema.ApplyAsync(session, dialect, schema, cancellationToken).ConfigureAwait(false);
+            missing = !await _services.Schemas.ApplyAsync(session, dialect, cluster, schema, cancellationToken).ConfigureAwait(false);
             if (!missing && Transaction is { } transaction)
             {
                 transaction.AppliedSchema = schema;
@@ -116,7 +79,7 @@ internal sealed partial class TrinoQuery
         }
         catch (EngineException ex) when (schema.Length > 0 && TrinoSchema.IsUndefinedTable(ex))
         {
-            if (missing || (dialect == SqlDialect.Postgres && Transaction is null && await TrinoSchema.IsMissingAsync(session, schema, cancellationToken).ConfigureAwait(false)))
+            if (missing)
             {
                 throw TrinoSchema.NotFound(schema, ex);
             }
@@ -125,7 +88,10 @@ internal sealed partial class TrinoQuery
         }
     }
 
-    /// <summary>Gives the transaction back after the query's result is closed; a query that ran and did not finish aborts it.</summary>
+    /// <summary>
+    /// Gives the transaction back after the query's result is closed; a query that ran and did not finish aborts it.
+    /// The engine session stays the transaction's: from here on a late DELETE of this query must not reach it.
+    /// </summary>
     private async ValueTask ReleaseTransactionAsync()
     {
         if (Transaction is not { } transaction)
@@ -133,23 +99,21 @@ internal sealed partial class TrinoQuery
             return;
         }
 
-        if (Starting is not null && State != TrinoQueryStates.Finished)
+        lock (_engineLock)
         {
-            await transaction.AbortAsync().ConfigureAwait(false);
+            _engine = null;
         }
 
-        transaction.Exit();
-    }
-
-    private static TrinoColumn[] ColumnsOf(Schema schema)
-    {
-        var columns = new TrinoColumn[schema.FieldsList.Count];
-        for (int i = 0; i < columns.Length; i++)
+        try
         {
-            Field field = schema.FieldsList[i];
-            columns[i] = new TrinoColumn(field.Name, TrinoTypeMapper.FromField(field));
+            if (Starting is not null && State != TrinoQueryStates.Finished)
+            {
+                await transaction.AbortAsync().ConfigureAwait(false);
+            }
         }
-
-        return columns;
+        finally
+        {
+            transaction.Exit();
+        }
     }
 }

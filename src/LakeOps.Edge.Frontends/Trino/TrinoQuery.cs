@@ -16,7 +16,11 @@ using LakeOps.Edge.Telemetry.Audit;
 namespace LakeOps.Edge.Frontends.Trino;
 
 /// <summary>What a query needs from the process: config, engines, balancing, admission, audit.</summary>
-internal sealed record TrinoServices(ConfigStore Config, IEngineProvider Engines, ClusterPicker Picker, AdmissionGates? Admission, AuditLog? Audit);
+internal sealed record TrinoServices(ConfigStore Config, IEngineProvider Engines, ClusterPicker Picker, AdmissionGates? Admission, AuditLog? Audit)
+{
+    /// <summary>Schemas the clusters have or lack, so X-Trino-Schema costs no round trip per query (<see cref="TrinoSchemaCache"/>).</summary>
+    public TrinoSchemaCache Schemas { get; } = new(Config, TimeSpan.FromSeconds(10));
+}
 
 /// <summary>
 /// One Trino query from POST to its last page. The start (route, open an engine session, admit, execute)
@@ -25,7 +29,7 @@ internal sealed record TrinoServices(ConfigStore Config, IEngineProvider Engines
 /// result of any size needs one page of memory. Page requests are serialised by <see cref="Gate"/>;
 /// <see cref="Cancel"/> may come from any thread. Bound to the user who started it.
 /// </summary>
-internal sealed partial class TrinoQuery : IAsyncDisposable
+internal sealed partial class TrinoQuery : ITrinoRegistryEntry
 {
     private readonly CancellationTokenSource _cancel = new();
     private readonly TrinoServices _services;
@@ -45,6 +49,9 @@ internal sealed partial class TrinoQuery : IAsyncDisposable
     private RecordBatch? _batch;
     private int _batchRow;
     private TrinoColumn[]? _columns;
+
+    // Serialises Cancel's reach into the engine session with the release that lets go of a transaction's session.
+    private readonly Lock _engineLock = new();
 
     public TrinoQuery(TrinoServices services, RouteRequest route, string sql, string clientAddress)
     {
@@ -167,27 +174,47 @@ internal sealed partial class TrinoQuery : IAsyncDisposable
         if (_services.Engines.Find(pick.Cluster!) is ITrinoHttpEngine upstream)
         {
             // Trino to Trino: pages travel as the coordinator's bytes (TrinoQuery.Passthrough.cs).
-            await RunPassthroughAsync(group, pick, upstream, cancellationToken).ConfigureAwait(false);
+            await RunPassthroughAsync(group, pick.Cluster!, pick.Health, pick.IsTrial, upstream, [.. _route.Headers], cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        var options = new EngineSessionOptions(_route.User, _route.Database.Length > 0 ? _route.Database : group.Name, _route.Application);
-        OpenedCluster opened = await ClusterFailover.OpenAsync(_services.Picker, _services.Engines, group, options, cancellationToken, pick).ConfigureAwait(false);
+        OpenedCluster opened = await ClusterFailover.OpenAsync(_services.Picker, _services.Engines, group, SessionOptions(_route, group), cancellationToken, pick).ConfigureAwait(false);
         _engine = _router.Adopt(group, opened.Cluster, opened.Engine, opened.Session);
         GroupName = group.Name;
         ClusterName = opened.Cluster;
 
         // Admission (spill when the group is full), then the statement with its transparent retry (TrinoQuery.Retry.cs).
         _result = await AdmitAndExecuteAsync(group, cancellationToken).ConfigureAwait(false);
+        _columns = ColumnsOf(_result.Schema);
+    }
 
-        var columns = new TrinoColumn[_result.Schema.FieldsList.Count];
+    /// <summary>The engine session a query (or a transaction) of <paramref name="route"/> opens on <paramref name="group"/>.</summary>
+    internal static EngineSessionOptions SessionOptions(RouteRequest route, GroupConfig group) =>
+        new(route.User, route.Database.Length > 0 ? route.Database : group.Name, route.Application);
+
+    /// <summary>The Trino columns of an Arrow schema.</summary>
+    internal static TrinoColumn[] ColumnsOf(Schema schema)
+    {
+        var columns = new TrinoColumn[schema.FieldsList.Count];
         for (int i = 0; i < columns.Length; i++)
         {
-            Field field = _result.Schema.FieldsList[i];
+            Field field = schema.FieldsList[i];
             columns[i] = new TrinoColumn(field.Name, TrinoTypeMapper.FromField(field));
         }
 
-        _columns = columns;
+        return columns;
+    }
+
+    /// <summary>The query runs now on <paramref name="group"/>: RUNNING, and the group's statement_timeout starts.</summary>
+    private void MarkRunning(GroupConfig group)
+    {
+        State = TrinoQueryStates.Running;
+        _runningSince = Stopwatch.GetTimestamp();
+        if (group.StatementTimeout > TimeSpan.Zero)
+        {
+            _timeout = group.StatementTimeout;
+            _cancel.CancelAfter(group.StatementTimeout);
+        }
     }
 
     public string? GroupName { get; private set; }
@@ -264,8 +291,14 @@ internal sealed partial class TrinoQuery : IAsyncDisposable
         State = TrinoQueryStates.Finished;
     }
 
+    /// <summary>Fails the query; nothing once it finished (a late DELETE must not fail a query the client has in full).</summary>
     public void Fail(TrinoError error)
     {
+        if (State == TrinoQueryStates.Finished)
+        {
+            return;
+        }
+
         Error ??= error;
         State = TrinoQueryStates.Failed;
     }
@@ -305,7 +338,12 @@ internal sealed partial class TrinoQuery : IAsyncDisposable
         {
         }
 
-        _engine?.Session.Cancel();
+        // A transaction's engine session outlives the query: once the query let go of it (ReleaseAsync) it may run the
+        // transaction's next query, which a late DELETE must not interrupt.
+        lock (_engineLock)
+        {
+            _engine?.Session.Cancel();
+        }
     }
 
     /// <summary>Ends the query: releases the result, the engine session, the admission slots; writes the audit record. Once.</summary>
@@ -357,14 +395,21 @@ internal sealed partial class TrinoQuery : IAsyncDisposable
         finally
         {
             _result = null;
-            if (_router is not null)
+            try
             {
-                await _router.DisposeAsync().ConfigureAwait(false);
-            }
+                if (_router is not null)
+                {
+                    await _router.DisposeAsync().ConfigureAwait(false);
+                }
 
-            _lease.Dispose();
-            await ReleaseTransactionAsync().ConfigureAwait(false);
-            WriteAudit();
+                _lease.Dispose();
+            }
+            finally
+            {
+                // Whatever failed above, the transaction must not stay claimed by this query.
+                await ReleaseTransactionAsync().ConfigureAwait(false);
+                WriteAudit();
+            }
         }
     }
 
@@ -389,6 +434,23 @@ internal sealed partial class TrinoQuery : IAsyncDisposable
     }
 
     private long ReturnsRowsOrRows() => _columns is { Length: > 0 } || Upstream is not null ? Rows : RowsAffected;
+
+    /// <summary>The sweep takes an abandoned query only when no page request holds it, and fails and cancels it first.</summary>
+    bool ITrinoRegistryEntry.TryClaimForSweep(TimeSpan timeout)
+    {
+        if (Idle < timeout || !Gate.Wait(0))
+        {
+            return false;
+        }
+
+        Fail(TrinoError.UserCanceled($"Query abandoned: no page requested for {timeout.TotalSeconds:0} s (client_timeout)"));
+        Cancel();
+        return true;
+    }
+
+    void ITrinoRegistryEntry.EndSweep() => Gate.Release();
+
+    void ITrinoRegistryEntry.Stop() => Cancel();
 
     public async ValueTask DisposeAsync()
     {

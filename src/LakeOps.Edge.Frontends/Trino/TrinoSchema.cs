@@ -1,3 +1,4 @@
+using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Frontends.Routing;
 
@@ -94,4 +95,105 @@ internal static class TrinoSchema
     /// <summary>Lost connections, timeouts and cancels are not about the schema: they keep their own error.</summary>
     private static bool IsTransient(EngineException exception) =>
         exception.SqlState.StartsWith("08", StringComparison.Ordinal) || exception.SqlState == SqlStates.QueryCanceled || ClusterFailover.Classify(exception) is not null;
+}
+
+/// <summary>
+/// The session schema without a round trip per query where Edge can know better: the engine's own default schema
+/// (DuckDB <c>main</c>, a MySQL cluster's configured database) needs no statement, and a schema a cluster does not
+/// have (presto-client always sends "default") is remembered per cluster for a short time, so later queries neither
+/// send a statement that fails nor, on PostgreSQL, one that changes nothing. PostgreSQL accepts any search_path, so
+/// there a schema not seen lately is looked up once (one round trip, then remembered either way). Bounded; forgotten
+/// on a config reload.
+/// </summary>
+internal sealed class TrinoSchemaCache
+{
+    private const int Capacity = 1024;
+
+    private readonly ConfigStore _config;
+    private readonly TimeSpan _ttl;
+    private readonly TimeProvider _time;
+    private readonly Dictionary<(string Cluster, string Schema), (bool Exists, long Until)> _known = [];
+    private EdgeConfig? _seen;
+
+    public TrinoSchemaCache(ConfigStore config, TimeSpan ttl, TimeProvider? time = null)
+    {
+        _config = config;
+        _ttl = ttl;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>
+    /// Makes <paramref name="schema"/> current on <paramref name="session"/> (a session of <paramref name="cluster"/>)
+    /// unless it is already; false when the cluster does not have it (the engine's default stays in force).
+    /// </summary>
+    public async ValueTask<bool> ApplyAsync(IEngineSession session, SqlDialect dialect, string cluster, string schema, CancellationToken cancellationToken)
+    {
+        if (IsDefault(dialect, cluster, schema))
+        {
+            return true;
+        }
+
+        bool? exists = Lookup(cluster, schema);
+        if (exists is null && dialect == SqlDialect.Postgres)
+        {
+            exists = !await TrinoSchema.IsMissingAsync(session, schema, cancellationToken).ConfigureAwait(false);
+            Remember(cluster, schema, exists.Value);
+        }
+
+        if (exists == false)
+        {
+            return false;
+        }
+
+        bool applied = await TrinoSchema.ApplyAsync(session, dialect, schema, cancellationToken).ConfigureAwait(false);
+        Remember(cluster, schema, applied);
+        return applied;
+    }
+
+    /// <summary>A statement found that <paramref name="schema"/> is missing on <paramref name="cluster"/>.</summary>
+    public void RememberMissing(string cluster, string schema) => Remember(cluster, schema, exists: false);
+
+    /// <summary>Whether the cluster has the schema, as seen within the last few seconds; null when not known.</summary>
+    public bool? Lookup(string cluster, string schema)
+    {
+        lock (_known)
+        {
+            Forget();
+            return _known.TryGetValue((cluster, schema), out (bool Exists, long Until) entry) && _time.GetTimestamp() < entry.Until ? entry.Exists : null;
+        }
+    }
+
+    private void Remember(string cluster, string schema, bool exists)
+    {
+        lock (_known)
+        {
+            Forget();
+            if (_known.Count >= Capacity)
+            {
+                // Many schemas at once: start over rather than track ages.
+                _known.Clear();
+            }
+
+            _known[(cluster, schema)] = (exists, _time.GetTimestamp() + (long)(_ttl.TotalSeconds * _time.TimestampFrequency));
+        }
+    }
+
+    // A reload may change clusters (another server behind a name) or their schemas: start over. Caller holds the lock.
+    private void Forget()
+    {
+        EdgeConfig current = _config.Current;
+        if (!ReferenceEquals(current, _seen))
+        {
+            _known.Clear();
+            _seen = current;
+        }
+    }
+
+    /// <summary>The schema a new session of the cluster is in already: DuckDB's main, a MySQL cluster's configured database.</summary>
+    private bool IsDefault(SqlDialect dialect, string cluster, string schema) => dialect switch
+    {
+        SqlDialect.DuckDb => schema == "main",
+        SqlDialect.MySql => _config.Current.Clusters.TryGetValue(cluster, out ClusterConfig? config) && config.Remote is { Database.Length: > 0 } remote && remote.Database == schema,
+        _ => false,
+    };
 }

@@ -28,7 +28,7 @@ internal enum TrinoTransactionEntry
 /// <see cref="Exit"/>); a failed query aborts it (rolled back at once, as Trino fails the transaction), after which
 /// only ROLLBACK or COMMIT (an error) are accepted. Bound to its user; its id is 128 random bits, like a query id.
 /// </summary>
-internal sealed class TrinoTransaction : IAsyncDisposable
+internal sealed class TrinoTransaction : ITrinoRegistryEntry
 {
     private const int Free = 0;
     private const int Running = 1;
@@ -39,6 +39,9 @@ internal sealed class TrinoTransaction : IAsyncDisposable
 
     private int _state;
     private int _ended;
+
+    // True once an engine transaction may be open: BeginAsync sent BEGIN, or the coordinator started one.
+    private bool _begun;
     private long _lastAccess = Stopwatch.GetTimestamp();
 
     public TrinoTransaction(string user, GroupEngine engine)
@@ -60,6 +63,7 @@ internal sealed class TrinoTransaction : IAsyncDisposable
         UpstreamId = upstreamId;
         _upstreamHeaders = headers;
         Id = TrinoQuery.NewId();
+        _begun = true;
     }
 
     public string Id { get; }
@@ -113,6 +117,7 @@ internal sealed class TrinoTransaction : IAsyncDisposable
     /// <summary>Opens the engine transaction with the START TRANSACTION modes in the engine's dialect.</summary>
     public async ValueTask BeginAsync(TrinoTransactionModes modes, CancellationToken cancellationToken)
     {
+        Volatile.Write(ref _begun, true);
         foreach (string sql in modes.BeginStatements(Engine!.Dialect))
         {
             await RunAsync(sql, cancellationToken).ConfigureAwait(false);
@@ -152,17 +157,32 @@ internal sealed class TrinoTransaction : IAsyncDisposable
         }
     }
 
-    /// <summary>Rolls back what is still open and closes the engine session.</summary>
+    /// <summary>The sweep takes a transaction abandoned by its client (no query for the client timeout, none running).</summary>
+    bool ITrinoRegistryEntry.TryClaimForSweep(TimeSpan timeout) => Idle >= timeout && TryClose();
+
+    void ITrinoRegistryEntry.EndSweep()
+    {
+    }
+
+    // Its running query (if any) is a query of the registry of queries, stopped there.
+    void ITrinoRegistryEntry.Stop()
+    {
+    }
+
+    /// <summary>Rolls back what is still open (nothing when BEGIN was never sent) and closes the engine session.</summary>
     public async ValueTask DisposeAsync()
     {
         Volatile.Write(ref _state, Ended);
-        try
+        if (Volatile.Read(ref _begun))
         {
-            await RollbackAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is EngineException or TrinoUpstreamException or OperationCanceledException or ObjectDisposedException)
-        {
-            Log.Warn(EventId.SessionFailed, $"rolling back Trino transaction {Id} on cluster '{Cluster}' failed: {ex.Message}");
+            try
+            {
+                await RollbackAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is EngineException or TrinoUpstreamException or OperationCanceledException or ObjectDisposedException)
+            {
+                Log.Warn(EventId.SessionFailed, $"rolling back Trino transaction {Id} on cluster '{Cluster}' failed: {ex.Message}");
+            }
         }
 
         if (Engine is null)

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Protocols.Trino;
 
@@ -66,28 +65,8 @@ internal static class TrinoUpstreamStatement
         }
     }
 
-    /// <summary>The page's <c>error</c> object as the coordinator wrote it; a generic external error when it has none.</summary>
-    private static TrinoError ErrorOf(TrinoUpstreamPage page)
-    {
-        try
-        {
-            using JsonDocument document = JsonDocument.Parse(page.Body);
-            if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("error", out JsonElement error) && error.ValueKind == JsonValueKind.Object)
-            {
-                return new TrinoError(
-                    Text(error, "message") ?? "the Trino engine reported an error",
-                    error.TryGetProperty("errorCode", out JsonElement code) && code.TryGetInt32(out int number) ? number : 16777216,
-                    Text(error, "errorName") ?? "GENERIC_EXTERNAL",
-                    Text(error, "errorType") ?? TrinoError.ExternalType);
-            }
-        }
-        catch (JsonException)
-        {
-        }
-
-        return TrinoError.External($"the Trino engine answered HTTP {page.StatusCode} ({page.State ?? "no state"})");
-
-        static string? Text(JsonElement error, string name) =>
-            error.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-    }
+    /// <summary>The page's <c>error</c> object as the coordinator wrote it (parsed by the engine); a generic external error when it has none.</summary>
+    public static TrinoError ErrorOf(TrinoUpstreamPage page) => page.Error is { } error
+        ? new TrinoError(error.Message, error.ErrorCode, error.ErrorName ?? "GENERIC_EXTERNAL", error.ErrorType ?? TrinoError.ExternalType)
+        : TrinoError.External($"the Trino engine answered HTTP {page.StatusCode} ({page.State ?? "no state"})");
 }

@@ -54,6 +54,23 @@ public sealed class TrinoUpstreamPageTests : IAsyncLifetime
         Assert.False(page.IsStatusOnly);
     }
 
+    [Fact]
+    public async Task A_failed_page_carries_the_coordinators_error_and_others_none()
+    {
+        _fake.OnStatement = (sql, _) => new FakeQuery(new FakePage(sql == "FAIL"
+            ? TrinoPages.Failed("line 1:1: mismatched input 'FAIL'", 1, "SYNTAX_ERROR", "USER_ERROR")
+            : TrinoPages.Finished()));
+        await using TrinoEngine engine = Engine();
+
+        using (TrinoUpstreamPage failed = await ((ITrinoHttpEngine)engine).SubmitAsync(new TrinoUpstreamRequest("FAIL", []), CancellationToken.None))
+        {
+            Assert.Equal(new TrinoUpstreamError("line 1:1: mismatched input 'FAIL'", 1, "SYNTAX_ERROR", "USER_ERROR"), failed.Error);
+        }
+
+        using TrinoUpstreamPage finished = await ((ITrinoHttpEngine)engine).SubmitAsync(new TrinoUpstreamRequest("SELECT 1", []), CancellationToken.None);
+        Assert.Null(finished.Error);
+    }
+
     private TrinoEngine Engine() =>
         new(new ClusterConfig { Name = "trino-a", Engine = EngineKind.Trino, Trino = new TrinoEngineOptions { Host = "127.0.0.1", Port = _fake.Port, User = "edge" } });
 }

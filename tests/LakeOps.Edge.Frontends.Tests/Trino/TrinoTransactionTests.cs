@@ -4,7 +4,9 @@ using System.Text.Json;
 using LakeOps.Edge.Core.Config;
 using LakeOps.Edge.Core.Engines;
 using LakeOps.Edge.Engines;
+using LakeOps.Edge.Frontends.Routing;
 using LakeOps.Edge.Frontends.Trino;
+using LakeOps.Edge.Protocols.Trino;
 using LakeOps.Edge.Tests.Shared;
 
 namespace LakeOps.Edge.Frontends.Tests.Trino;
@@ -15,7 +17,7 @@ namespace LakeOps.Edge.Frontends.Tests.Trino;
 /// </summary>
 public sealed class TrinoTransactionTests : IAsyncLifetime
 {
-    private readonly HttpClient _http = new();
+    private HttpClient _http = new();
     private readonly string _suffix = Guid.NewGuid().ToString("N")[..8];
     private PostgresTestServer _postgres = null!;
     private EdgeConfig _config = null!;
@@ -40,7 +42,7 @@ public sealed class TrinoTransactionTests : IAsyncLifetime
         _http.Dispose();
     }
 
-    private EdgeConfig Load(string clientTimeout)
+    private EdgeConfig Load(string clientTimeout, int maxConnections = 10)
     {
         string yaml = $$"""
             listeners:
@@ -49,7 +51,7 @@ public sealed class TrinoTransactionTests : IAsyncLifetime
                 address: 127.0.0.1:{{FreePort()}}
                 auth: trust
                 limits:
-                  max_connections: 10
+                  max_connections: {{maxConnections}}
                   client_timeout: {{clientTimeout}}
             clusters:
               duckdb:
@@ -99,9 +101,29 @@ public sealed class TrinoTransactionTests : IAsyncLifetime
         return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
-    private sealed class Engines(EngineRegistry registry, FakeTransactionalCoordinator coordinator) : IEngineProvider
+    private sealed class Engines(EngineRegistry registry, FakeTransactionalCoordinator coordinator, IEngine? duckdb = null) : IEngineProvider
     {
-        public IEngine? Find(string clusterName) => clusterName == "coordinator" ? coordinator : registry.Find(clusterName);
+        public IEngine? Find(string clusterName) => clusterName == "coordinator" ? coordinator : clusterName == "duckdb" && duckdb is not null ? duckdb : registry.Find(clusterName);
+    }
+
+    /// <summary>An engine that counts the sessions it opened.</summary>
+    private sealed class CountingEngine(IEngine inner) : IEngine
+    {
+        private int _opened;
+
+        public int Opened => Volatile.Read(ref _opened);
+
+        public string ClusterName => inner.ClusterName;
+
+        public SqlDialect Dialect => inner.Dialect;
+
+        public ValueTask<IEngineSession> OpenSessionAsync(EngineSessionOptions options, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _opened);
+            return inner.OpenSessionAsync(options, cancellationToken);
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     /// <summary>What a client sees of one statement: the POST's response headers and the last page.</summary>
@@ -444,6 +466,102 @@ public sealed class TrinoTransactionTests : IAsyncLifetime
         await RunOkAsync($"DROP SCHEMA {schema} CASCADE", "pgroup");
     }
 
+    [Fact]
+    public async Task Statements_sent_the_moment_the_last_page_arrives_find_the_transaction_free()
+    {
+        // The last page of a transaction's query is sent only after the query let go of the transaction: a client that
+        // sends its next statement (or COMMIT / ROLLBACK) at once must never see "running another query". Repeated to
+        // make the race of the old order (page first, release after) show. Each request on a new connection: on a kept-alive
+        // one the server would read the next request only after the previous one's handler ended.
+        using var closing = new HttpClient();
+        closing.DefaultRequestHeaders.ConnectionClose = true;
+        HttpClient kept = _http;
+        _http = closing;
+        string table = "drc_" + _suffix;
+        foreach (string? catalog in new[] { null, "pgroup" })
+        {
+            await RunOkAsync($"CREATE TABLE {table}(a INTEGER)", catalog);
+            for (int i = 0; i < 25; i++)
+            {
+                string id = await StartAsync(catalog);
+                await RunOkAsync($"INSERT INTO {table} VALUES ({i})", catalog, id);
+                await RunOkAsync($"SELECT count(*) FROM {table}", catalog, id);
+                await RunOkAsync("COMMIT", catalog, id);
+
+                // A failed query: the transaction is rolled back before the client has the FAILED page.
+                id = await StartAsync(catalog);
+                Assert.Equal("FAILED", (await RunAsync("SELECT * FROM no_such_table", catalog, id)).State);
+                Assert.Equal("TRANSACTION_ALREADY_ABORTED", (await RunAsync("SELECT 1", catalog, id)).ErrorName);
+                await RunOkAsync("ROLLBACK", catalog, id);
+            }
+
+            Assert.Equal("[[25]]", (await RunOkAsync($"SELECT count(*) FROM {table}", catalog)).Data);
+            await RunOkAsync($"DROP TABLE {table}", catalog);
+        }
+
+        _http = kept;
+        Assert.Equal(0, _door.OpenTransactions);
+    }
+
+    [Fact]
+    public async Task A_late_cancel_neither_fails_a_finished_query_nor_interrupts_the_transactions_session()
+    {
+        await using var session = new RecordingSession(await _registry.Find("duckdb")!.OpenSessionAsync(new EngineSessionOptions("edge", "local", ""), CancellationToken.None));
+        var transaction = new TrinoTransaction("edge", new GroupEngine(_config.Groups["local"], "duckdb", _registry.Find("duckdb")!, session));
+        var services = new TrinoServices(new ConfigStore(_config), _engines, new LakeOps.Edge.Routing.Balancing.ClusterPicker(new LakeOps.Edge.Routing.Health.ClusterHealthRegistry()), null, null);
+        Assert.Equal(TrinoTransactionEntry.Entered, transaction.TryEnter());
+        var query = new TrinoQuery(services, new LakeOps.Edge.Routing.RouteRequest { Protocol = "trino", User = "edge" }, "SELECT 42", "test") { Transaction = transaction };
+        await query.Start();
+        Assert.True(query.ReturnsRows);
+        query.Finish();
+        await query.ReleaseAsync();
+        Assert.False(transaction.IsBusy);
+
+        // A DELETE that comes after the last page: it must not turn the query into a failure nor cancel the session,
+        // which belongs to the transaction (and may run its next query by now).
+        query.Fail(TrinoError.UserCanceled("Query was canceled"));
+        query.Cancel();
+        Assert.Equal(TrinoQueryStates.Finished, query.State);
+        Assert.Null(query.Error);
+        Assert.Equal(0, session.Cancels);
+        Assert.False(transaction.IsAborted);
+        await query.DisposeAsync();
+        await transaction.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_transaction_that_never_began_is_closed_without_rollback_and_one_that_began_is_rolled_back()
+    {
+        await using var session = new RecordingSession(await _registry.Find("duckdb")!.OpenSessionAsync(new EngineSessionOptions("edge", "local", ""), CancellationToken.None));
+        await new TrinoTransaction("edge", new GroupEngine(_config.Groups["local"], "duckdb", _registry.Find("duckdb")!, session)).DisposeAsync();
+        Assert.Empty(session.Statements);
+
+        await using var begun = new RecordingSession(await _registry.Find("duckdb")!.OpenSessionAsync(new EngineSessionOptions("edge", "local", ""), CancellationToken.None));
+        var transaction = new TrinoTransaction("edge", new GroupEngine(_config.Groups["local"], "duckdb", _registry.Find("duckdb")!, begun));
+        await transaction.BeginAsync(TrinoTransactionModes.Default, CancellationToken.None);
+        await transaction.DisposeAsync();
+        Assert.Equal(["BEGIN TRANSACTION", "ROLLBACK"], begun.Statements);
+    }
+
+    [Fact]
+    public async Task Start_transaction_on_a_full_listener_opens_no_engine_session()
+    {
+        var counting = new CountingEngine(_registry.Find("duckdb")!);
+        EdgeConfig config = Load("30s", maxConnections: 1);
+        var store = new ConfigStore(config);
+        await using var door = new TrinoFrontDoor(config.Listeners[0], store, new Engines(_registry, _coordinator, counting));
+        door.Start();
+
+        string id = await StartAsync(door: door);
+        Assert.Equal(1, counting.Opened);
+        Outcome refused = await RunOnAsync(door, "START TRANSACTION");
+        Assert.Equal("QUERY_QUEUE_FULL", refused.ErrorName);
+        Assert.Equal(1, counting.Opened);
+        Assert.Equal(1, door.OpenTransactions);
+        await RunOnAsync(door, "ROLLBACK", transaction: id);
+        Assert.Equal(0, door.OpenTransactions);
+    }
+
     [Theory]
     [InlineData("START TRANSACTION", null, null)]
     [InlineData("start  transaction read only;", null, true)]
@@ -557,6 +675,12 @@ internal sealed class FakeTransactionalCoordinator : IEngine, ITrinoHttpEngine
 
     public ValueTask CancelAsync(Uri nextUri, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
+    // The error is parsed as the Trino engine parses it (TrinoEngine reads the page once).
     private static TrinoUpstreamPage Page(string json, string? next, string state, IReadOnlyList<KeyValuePair<string, string>> headers) =>
-        new(200, Encoding.UTF8.GetBytes(json), next is null ? null : new Uri(next), state, headers);
+        new(200, Encoding.UTF8.GetBytes(json), next is null ? null : new Uri(next), state, headers) { Error = ErrorOf(json) };
+
+    private static TrinoUpstreamError? ErrorOf(string json) =>
+        LakeOps.Edge.Protocols.Trino.TrinoResultsReader.ReadPageInfo(Encoding.UTF8.GetBytes(json)).Error is { } error
+            ? new TrinoUpstreamError(error.Message, error.ErrorCode, error.ErrorName, error.ErrorType)
+            : null;
 }
