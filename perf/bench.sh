@@ -11,8 +11,8 @@
 #    of a large result with Edge's peak RSS (perf/Trino/trino_bench.sh; needs node).
 # Everything runs in one go against its own PostgreSQL (tools/test-servers.sh), PgBouncer and Edge, all
 # on this machine, and is stopped afterwards. Raw outputs land in artifacts/bench/. See docs/benchmarks.md.
-# EDGE_BINARY=path uses that binary instead of publishing one; BENCH_DURATION (s per run), BENCH_REPEATS
-# and BENCH_IDLE_COUNT override the defaults (15 s, 3 runs, 5000; --quick: 5 s, 1 run).
+# EDGE_BINARY=path uses that binary instead of publishing one; BENCH_DURATION (s per run), BENCH_REPEATS,
+# BENCH_IDLE_COUNT and BENCH_IDLE_WAIT override the defaults (15 s, 3 runs, 5000 connections, 20 s idle; --quick: 5 s, 1 run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -25,6 +25,7 @@ CLIENTS=8                                             # protocol-path part
 POOL=20                                               # server connections: Edge pool max_size = PgBouncer default_pool_size
 SCALE=10
 IDLE_COUNT=${BENCH_IDLE_COUNT:-5000}
+IDLE_WAIT=${BENCH_IDLE_WAIT:-20}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 as_pg() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
@@ -248,11 +249,12 @@ stop_edge "$MAIN_EDGE"
 # ---- memory per idle client connection --------------------------------------------------------------
 echo
 echo "Memory per idle client connection: $IDLE_COUNT connections complete the startup handshake and stay idle;"
-echo "(RSS with them - RSS before) / $IDLE_COUNT, each Edge freshly started. Target for Edge: 4096 bytes or less."
+echo "(RSS with them - RSS before) / $IDLE_COUNT, each Edge freshly started, measured right after the login burst"
+echo "and again after ${IDLE_WAIT}s idle (Edge gives the burst's memory back: server.memory_trim). Target for Edge: 4096 bytes or less."
 idle() { # label port pid database
   local log="$OUT/idle-${1// /_}.log"
-  if python3 perf/IdleConnections/idle_connections.py --port "$2" --pid "$3" --database "$4" --user postgres --count "$IDLE_COUNT" > "$log" 2>&1; then
-    printf '| %-34s | %s\n' "$1" "$(grep -oP 'bytes per idle connection: \K.*' "$log") bytes; $(grep -oP 'server RSS: \K.*' "$log")"
+  if python3 perf/IdleConnections/idle_connections.py --port "$2" --pid "$3" --database "$4" --user postgres --count "$IDLE_COUNT" --idle-wait "$IDLE_WAIT" > "$log" 2>&1; then
+    printf '| %-34s | after the burst %s | after %ss idle %s\n' "$1" "$(grep -oP 'bytes per idle connection: \K[0-9]+' "$log" | head -1) B" "$IDLE_WAIT" "$(grep -oP 'after [0-9.]+ s more idle: .*bytes per idle connection: \K[0-9]+' "$log") B"
   else
     printf '| %-34s | failed: %s\n' "$1" "$(tail -1 "$log")"
   fi

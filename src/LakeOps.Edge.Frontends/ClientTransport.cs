@@ -84,6 +84,47 @@ internal sealed class ClientTransport : IAsyncDisposable
         IsTls = true;
     }
 
+    /// <summary>
+    /// A lingering close, after a fatal error was flushed. The client may still be sending (the rest of an
+    /// oversized packet); closing now would answer that with a reset, which can reach the client before it
+    /// read the error. So: FIN, then read and discard until the client closes, for at most
+    /// <paramref name="limit"/> or 64 MiB. TLS connections close at once (their close_notify suffices).
+    /// </summary>
+    public async ValueTask LingerAsync(TimeSpan limit)
+    {
+        if (_stream is not null)
+        {
+            return;
+        }
+
+        try
+        {
+            await Writer.FlushAsync().ConfigureAwait(false);
+            _socket.ShutdownSend();
+            using var timeout = new CancellationTokenSource(limit);
+            long discarded = 0;
+            while (discarded < MaxLingerBytes)
+            {
+                ReadResult read = await Reader.ReadAsync(timeout.Token).ConfigureAwait(false);
+                discarded += read.Buffer.Length;
+                Reader.AdvanceTo(read.Buffer.End);
+                if (read.IsCompleted || read.IsCanceled)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Timed out, or the client is gone: close now.
+        }
+    }
+
+    private const long MaxLingerBytes = 64L * 1024 * 1024;
+
+    /// <summary>How long a session waits for the client to close after a fatal protocol error.</summary>
+    public static readonly TimeSpan FatalErrorLinger = TimeSpan.FromSeconds(2);
+
     public async ValueTask DisposeAsync()
     {
         try

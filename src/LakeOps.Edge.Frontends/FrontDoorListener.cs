@@ -98,6 +98,11 @@ public abstract class FrontDoorListener : IFrontDoor, ICertificateSwap
         Log.Info(EventId.Listening, $"{_protocol} listener '{Name}' on {Endpoint}{(Certificate is null ? "" : " (TLS available)")}");
     }
 
+    /// <summary>Called once the stopping token is cancelled: for sessions that watch the stop without a token registration.</summary>
+    private protected virtual void OnStopping()
+    {
+    }
+
     /// <summary>Runs one client's session to its end (the transport is disposed afterwards).</summary>
     private protected abstract Task ServeAsync(ClientTransport transport, ListenerConfig listener, EdgeConfig config, bool overConnectionLimit, CancellationToken stopping);
 
@@ -181,6 +186,7 @@ public abstract class FrontDoorListener : IFrontDoor, ICertificateSwap
     public async Task StopAsync(TimeSpan timeout)
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
+        OnStopping();
         _socket.Dispose();
         if (_acceptLoop is not null)
         {

@@ -127,6 +127,9 @@ internal static unsafe partial class LinuxSockets
     public static partial int close(int fd);
 
     [LibraryImport(Libc, SetLastError = true)]
+    public static partial int shutdown(int fd, int how);
+
+    [LibraryImport(Libc, SetLastError = true)]
     private static partial int getsockopt(int fd, int level, int optname, int* optval, uint* optlen);
 
     /// <summary>The pending error of a socket (SO_ERROR; 0: none), e.g. the outcome of a non-blocking connect.</summary>

@@ -590,6 +590,19 @@ public sealed class PolledSocket : IDisposable
         _send.Fail(new OperationCanceledException(token));
     }
 
+    /// <summary>Sends FIN (shutdown of the sending side): the peer reads to the end and sees the close; receiving goes on.</summary>
+    public void ShutdownSend()
+    {
+        const int SHUT_WR = 1;
+        lock (_gate)
+        {
+            if (!_closed)
+            {
+                LinuxSockets.shutdown(_fd, SHUT_WR);
+            }
+        }
+    }
+
     public void Dispose()
     {
         bool failReceive;

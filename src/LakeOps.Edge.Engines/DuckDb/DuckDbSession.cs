@@ -14,7 +14,7 @@ internal sealed unsafe class DuckDbSession : IEngineSession
     private readonly DuckDbEngine _engine;
     private readonly DatabaseHandle _database;
     private readonly ConnectionHandle _connection = new();
-    private readonly HashSet<DuckDbPreparedStatement> _statements = [];
+    private HashSet<DuckDbPreparedStatement>? _statements; // made at the first prepare: idle sessions are many
     private DuckDbQueryResult? _openResult;
 
     // 1 from the moment a statement starts executing until its result is closed: Cancel acts only then.
@@ -82,7 +82,7 @@ internal sealed unsafe class DuckDbSession : IEngineSession
     {
         cancellationToken.ThrowIfCancellationRequested();
         DuckDbPreparedStatement statement = Prepare(sql);
-        _statements.Add(statement);
+        (_statements ??= []).Add(statement);
         return new ValueTask<IPreparedStatement>(statement);
     }
 
@@ -222,7 +222,7 @@ internal sealed unsafe class DuckDbSession : IEngineSession
         }
     }
 
-    internal void OnStatementDisposed(DuckDbPreparedStatement statement) => _statements.Remove(statement);
+    internal void OnStatementDisposed(DuckDbPreparedStatement statement) => _statements?.Remove(statement);
 
     private void CloseOpenResult()
     {
@@ -330,7 +330,7 @@ internal sealed unsafe class DuckDbSession : IEngineSession
         }
 
         _openResult?.CloseBySession();
-        foreach (DuckDbPreparedStatement statement in _statements.ToArray())
+        foreach (DuckDbPreparedStatement statement in _statements?.ToArray() ?? [])
         {
             statement.Dispose();
         }

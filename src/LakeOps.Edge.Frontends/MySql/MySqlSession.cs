@@ -116,6 +116,7 @@ internal sealed partial class MySqlSession
         {
             Log.Warn(EventId.SessionProtocolError, $"mysql protocol error from {_transport.RemoteEndPoint} (user '{_user}'): {ex.Message}");
             await TrySendErrorAsync(new MySqlError(ex.ErrorCode, ex.SqlState, ex.Message)).ConfigureAwait(false);
+            await _transport.LingerAsync(ClientTransport.FatalErrorLinger).ConfigureAwait(false);
         }
         finally
         {

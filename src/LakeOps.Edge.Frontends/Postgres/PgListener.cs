@@ -11,4 +11,6 @@ public sealed class PgListener(ListenerConfig listener, ConfigStore config, IEng
 
     private protected override Task ServeAsync(ClientTransport transport, ListenerConfig listener, EdgeConfig config, bool overConnectionLimit, CancellationToken stopping) =>
         new PgSession(transport, listener, config, Config, Engines, Picker, _registry, Certificate, overConnectionLimit) { AuditLog = Audit, Admission = Admission }.RunAsync(stopping);
+
+    private protected override void OnStopping() => _registry.StopIdleSessions();
 }

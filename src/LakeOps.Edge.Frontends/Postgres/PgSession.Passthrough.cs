@@ -11,7 +11,7 @@ namespace LakeOps.Edge.Frontends.Postgres;
 
 internal sealed partial class PgSession
 {
-    private PgPassthroughSession? _passthrough;
+    private volatile PgPassthroughSession? _passthrough;
 
     /// <summary>
     /// Login for a PostgreSQL client on a PostgreSQL cluster: the client is already authenticated by

@@ -88,12 +88,16 @@ internal sealed partial class PgSession
         {
             Log.Warn(EventId.SessionProtocolError, $"protocol error from {_transport.RemoteEndPoint} (user '{_user}'): {ex.Message}");
             await TrySendFatalAsync(ex.SqlState, ex.Message).ConfigureAwait(false);
+            await _transport.LingerAsync(ClientTransport.FatalErrorLinger).ConfigureAwait(false);
         }
         finally
         {
             await ReleaseAsync().ConfigureAwait(false);
         }
     }
+
+    /// <summary>The listener is stopping (its stopping token is cancelled already).</summary>
+    internal void OnListenerStopping() => _passthrough?.OnStopping();
 
     /// <summary>Called from the cancel path (another connection): interrupts the running statement.</summary>
     public void CancelRunningStatement()
@@ -110,62 +114,75 @@ internal sealed partial class PgSession
     {
         PipeReader input = _transport.Reader;
         int maxMessage = _listener.Limits.MaxMessageSize;
-        using var readTimeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        while (true)
+
+        // Made at the first read with an idle limit (idle in a transaction, or idle_timeout set): by default
+        // an idle session waits on the stopping token alone, with no token source of its own.
+        CancellationTokenSource? readTimeout = null;
+        try
         {
-            TimeSpan idleLimit = IdleLimit();
-            if (idleLimit > TimeSpan.Zero)
+            while (true)
             {
-                readTimeout.CancelAfter(idleLimit);
-            }
-
-            ReadResult read;
-            try
-            {
-                read = await input.ReadAsync(readTimeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                await OnReadTimeoutAsync(stopping).ConfigureAwait(false);
-                return;
-            }
-
-            if (idleLimit > TimeSpan.Zero)
-            {
-                readTimeout.CancelAfter(Timeout.InfiniteTimeSpan);
-            }
-
-            ReadOnlySequence<byte> buffer = read.Buffer;
-            bool keepGoing = true;
-            while (keepGoing)
-            {
-                if (!PgClientFrames.TryRead(buffer, maxMessage, _listener.Name, out byte type, out int length))
+                TimeSpan idleLimit = IdleLimit();
+                CancellationToken readToken = stopping;
+                if (idleLimit > TimeSpan.Zero)
                 {
-                    break;
+                    readTimeout ??= CancellationTokenSource.CreateLinkedTokenSource(stopping);
+                    readTimeout.CancelAfter(idleLimit);
+                    readToken = readTimeout.Token;
                 }
 
-                FrontendMessage message = FrontendMessage.Parse(type, buffer.Slice(0, length));
-                buffer = buffer.Slice(length);
-
-                // A shutdown stops waiting for new messages, but a statement that started runs to its end (drain).
-                keepGoing = await HandleAsync(message, CancellationToken.None).ConfigureAwait(false);
-            }
-
-            input.AdvanceTo(buffer.Start, buffer.End);
-            if (!keepGoing)
-            {
-                return;
-            }
-
-            if (read.IsCompleted)
-            {
-                if (!buffer.IsEmpty)
+                ReadResult read;
+                try
                 {
-                    Log.Warn(EventId.SessionProtocolError, $"client {_transport.RemoteEndPoint} closed the connection in the middle of a message");
+                    read = await input.ReadAsync(readToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    await OnReadTimeoutAsync(stopping).ConfigureAwait(false);
+                    return;
                 }
 
-                return;
+                if (idleLimit > TimeSpan.Zero)
+                {
+                    readTimeout!.CancelAfter(Timeout.InfiniteTimeSpan);
+                }
+
+                ReadOnlySequence<byte> buffer = read.Buffer;
+                bool keepGoing = true;
+                while (keepGoing)
+                {
+                    if (!PgClientFrames.TryRead(buffer, maxMessage, _listener.Name, out byte type, out int length))
+                    {
+                        break;
+                    }
+
+                    FrontendMessage message = FrontendMessage.Parse(type, buffer.Slice(0, length));
+                    buffer = buffer.Slice(length);
+
+                    // A shutdown stops waiting for new messages, but a statement that started runs to its end (drain).
+                    keepGoing = await HandleAsync(message, CancellationToken.None).ConfigureAwait(false);
+                }
+
+                input.AdvanceTo(buffer.Start, buffer.End);
+                if (!keepGoing)
+                {
+                    return;
+                }
+
+                if (read.IsCompleted)
+                {
+                    if (!buffer.IsEmpty)
+                    {
+                        Log.Warn(EventId.SessionProtocolError, $"client {_transport.RemoteEndPoint} closed the connection in the middle of a message");
+                    }
+
+                    return;
+                }
             }
+        }
+        finally
+        {
+            readTimeout?.Dispose();
         }
     }
 

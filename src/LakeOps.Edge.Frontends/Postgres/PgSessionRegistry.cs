@@ -26,6 +26,15 @@ internal sealed class PgSessionRegistry
 
     public void Unregister(int processId) => _sessions.TryRemove(processId, out _);
 
+    /// <summary>The listener is stopping: idle passthrough sessions end now (running work drains first).</summary>
+    public void StopIdleSessions()
+    {
+        foreach (KeyValuePair<int, PgSession> entry in _sessions)
+        {
+            entry.Value.OnListenerStopping();
+        }
+    }
+
     /// <summary>Cancels the running statement of the matching session; false when none matches.</summary>
     public bool TryCancel(int processId, int secretKey)
     {

@@ -128,7 +128,14 @@ internal sealed partial class PgPassthroughSession
         {
             PipeReader input = _transport.Reader;
             int maxMessage = _listener.Limits.MaxMessageSize;
-            using CancellationTokenRegistration onStop = stopping.Register(static state => ((PgPassthroughSession)state!).OnStopping(), this);
+            // The listener tells passthrough sessions about a stop through its session registry (OnStopping), not
+            // with a registration on the token, which would cost each idle client 80 bytes. A stop that came
+            // before this session was registered is seen here.
+            if (stopping.IsCancellationRequested)
+            {
+                OnStopping();
+            }
+
             lock (_gate)
             {
                 ArmIdleLocked();
@@ -519,7 +526,8 @@ internal sealed partial class PgPassthroughSession
         return broken;
     }
 
-    private void OnStopping()
+    /// <summary>The listener is stopping (from <see cref="PgSessionRegistry.StopIdleSessions"/> or at start).</summary>
+    internal void OnStopping()
     {
         // Idle sessions end at shutdown; a session with work in flight drains (its read is interrupted later).
         _transport.Reader.CancelPendingRead();
